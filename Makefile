@@ -1,0 +1,86 @@
+# Research compendium: do safety-aligned VLMs degrade differently under image corruptions?
+#
+#   make reproduce              run every notebook in order on params/demo.yaml (offline demo)
+#   make reproduce PARAMS=paper the paper's models and datasets (GPU + network)
+#   make test                   unit tests + a papermill smoke run of every notebook
+#
+# Both create and use their own environment in .venv (make setup).
+
+PARAMS ?= demo
+RUN    ?= $(PARAMS)
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.setup-done
+P      := params/$(PARAMS).yaml
+RUNNER := $(PY) -m vlmrobust.runner --params $(P)
+
+.DEFAULT_GOAL := help
+.PHONY: help setup reproduce check-params test test-fast lab bench clean sync \
+        zoo corruptions inference scoring severity confound probit ethics structure audit
+
+help:  ## list the targets
+	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 18
+
+# --- environment ------------------------------------------------------------
+# torch is installed first and pinned: an unpinned torch pulls gigabytes of CUDA.
+# The stamp makes `make setup` a no-op while pyproject.toml is unchanged.
+setup: $(STAMP)  ## create .venv with the pinned dependencies (no-op when up to date)
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q torch==2.13.0
+	$(PY) -m pip install -q -e ".[dev,lab]"
+	@touch $(STAMP)
+	@echo "environment ready: $(VENV)"
+
+# --- the study ----------------------------------------------------------------
+check-params: setup  ## validate params/$(PARAMS).yaml (fails fast, naming file, key, value)
+	@$(PY) -m vlmrobust.params check $(P)
+
+reproduce: check-params  ## run every notebook in order -> outputs/<run>/
+	$(RUNNER)
+
+zoo: check-params  ## 00: train the demo zoo (forces retraining)
+	VLMROBUST_FORCE_ZOO=1 $(RUNNER) --only 00
+corruptions: check-params  ## 01: sample the benchmark, pre-generate corrupted images
+	$(RUNNER) --only 01
+inference: check-params  ## 02: run every model on every condition
+	$(RUNNER) --only 02
+scoring: check-params  ## 03: scores, accuracy, CE/mCE/Rel. mCE, paper tables and figures
+	$(RUNNER) --only 03
+severity: check-params  ## 04: severity ablation
+	$(RUNNER) --only 04
+confound: check-params  ## 05: Gemma pre-training confound
+	$(RUNNER) --only 05
+probit: check-params  ## 06: probit lines
+	$(RUNNER) --only 06
+ethics: check-params  ## 07: ethics statistics
+	$(RUNNER) --only 07
+structure: check-params  ## 08: prediction structure (RAS)
+	$(RUNNER) --only 08
+audit: check-params  ## 09: audit of the paper's published numbers
+	$(RUNNER) --only 09
+
+# --- development --------------------------------------------------------------
+test: setup  ## unit tests + papermill smoke run of every notebook (params/smoke.yaml)
+	$(PY) -m pytest
+
+test-fast: setup  ## unit tests only (skip the notebook smoke run)
+	$(PY) -m pytest -m "not notebooks"
+
+bench: setup  ## speed benchmarks -> benchmarks/results/*.json
+	@mkdir -p benchmarks/results
+	@for b in benchmarks/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+lab: setup  ## open JupyterLab on the notebooks
+	$(VENV)/bin/jupyter lab notebooks/
+
+sync: setup  ## parameters cells <- params/demo.yaml, then re-pair .ipynb with .py (jupytext)
+	$(PY) -m vlmrobust.notebook_cells
+	$(VENV)/bin/jupytext --sync notebooks/[0-9]*.py
+
+clean:  ## remove one run's outputs: make clean RUN=demo
+	@test -n "$(RUN)" || (echo "usage: make clean RUN=<run>"; exit 1)
+	rm -rf outputs/$(RUN)

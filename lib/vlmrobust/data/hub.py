@@ -1,0 +1,294 @@
+"""Loaders for the paper's benchmarks: GQA, VQAv2, TextVQA, MMBench (paper mode).
+
+Each loader reads the Hugging Face hub copy through ``datasets`` or a local copy,
+and maps it to the samples schema (``vlmrobust.data.SAMPLE_COLUMNS``).
+
+Hub ids, configs and columns (checked against lmms-eval's task files and dataset
+cards; pin ``revision`` in params, lmms-eval has been moving its copies to the
+``lmms-lab-encoder`` organisation):
+
+- GQA ``lmms-lab/GQA``: questions in config ``testdev_balanced_instructions``
+  (``id``, ``imageId``, ``question``, ``answer``), images in
+  ``testdev_balanced_images`` (``id``, ``image``), split ``testdev``; joined on
+  ``imageId`` = ``id`` as lmms-eval's ``gqa_process_docs`` does.
+- VQAv2 ``lmms-lab/VQAv2``, split ``validation``: ``question_id``, ``question``,
+  ``answers`` (list of {answer, answer_confidence, answer_id}), ``image``,
+  ``question_type``, ``answer_type``, ``multiple_choice_answer``.
+- TextVQA ``lmms-lab/textvqa``, split ``validation``: ``question_id``,
+  ``question``, ``answers`` (list of 10 strings), ``image``, ``image_classes``.
+- MMBench ``lmms-lab/MMBench``, config ``en``, split ``dev``: ``index``,
+  ``question``, ``hint``, ``answer`` (letter), ``A``-``D``, ``category``,
+  ``L2-category``, ``image``. Also the VLMEvalKit TSV (``MMBench_DEV_EN.tsv``):
+  base64 images, where an ``image`` field of at most 64 characters is the
+  ``index`` of the row holding the image.
+
+Local copies: ``benchmark.sources.<name>.path`` pointing at a directory of
+Parquet files in the hub schema (for GQA: two sub-directories ``instructions/``
+and ``images/``), or for MMBench a ``.tsv`` file.
+
+Undecodable images: the item is skipped and counted (a warning names the ids);
+the sample is drawn from the seeded order until ``n`` decodable items are found,
+so ``n`` and determinism are kept. Decision recorded here and in the README.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from PIL import Image
+
+from .. import paths
+
+DEFAULT_SOURCES: dict[str, dict[str, Any]] = {
+    "gqa": {"id": "lmms-lab/GQA", "config": "testdev_balanced_instructions",
+            "images_config": "testdev_balanced_images", "split": "testdev", "revision": None},
+    "vqav2": {"id": "lmms-lab/VQAv2", "config": None, "split": "validation", "revision": None},
+    "textvqa": {"id": "lmms-lab/textvqa", "config": None, "split": "validation", "revision": None},
+    "mmbench": {"id": "lmms-lab/MMBench", "config": "en", "split": "dev", "revision": None},
+}
+
+REQUIRED_COLUMNS = {
+    "gqa": ("id", "imageId", "question", "answer"),
+    "vqav2": ("question_id", "question", "answers", "image"),
+    "textvqa": ("question_id", "question", "answers", "image"),
+    "mmbench": ("index", "question", "answer", "A", "B", "image"),
+}
+ID_COLUMN = {"gqa": "id", "vqav2": "question_id", "textvqa": "question_id", "mmbench": "index"}
+
+
+class DataError(ValueError):
+    """A benchmark cannot be loaded as configured; the message says what to do."""
+
+
+# ---------------------------------------------------------------------------
+# reading
+# ---------------------------------------------------------------------------
+
+def _read_parquet_dir(path: Path, name: str) -> pd.DataFrame:
+    files = sorted(path.rglob("*.parquet")) if path.is_dir() else [path]
+    if not files:
+        raise DataError(f"{name}: no Parquet files under {path}")
+    return pd.concat([pd.read_parquet(f) for f in files], ignore_index=True)
+
+
+def _hub(ds_id: str, config: str | None, split: str, revision: str | None, name: str) -> pd.DataFrame:
+    try:
+        import datasets
+
+        d = datasets.load_dataset(ds_id, config, split=split, revision=revision)
+    except Exception as e:  # noqa: BLE001 - offline, auth, missing config all land here
+        raise DataError(
+            f"{name}: cannot load '{ds_id}' (config {config!r}, split {split!r}) from the Hugging "
+            f"Face hub: {type(e).__name__}: {str(e)[:200]}. Without network access, download it "
+            f"elsewhere and set benchmark.sources.{name}.path in the params file to a local "
+            f"directory of Parquet files in the hub schema") from None
+    d = d.cast_column("image", datasets.Image(decode=False)) if "image" in d.column_names else d
+    return d.to_pandas()
+
+
+def _image_bytes(value: Any) -> bytes | None:
+    """Hub image cells come as {'bytes': ..., 'path': ...}, raw bytes, or base64 text."""
+    if value is None:
+        return None
+    if isinstance(value, dict):
+        if value.get("bytes") is not None:
+            return bytes(value["bytes"])
+        if value.get("path"):
+            return Path(value["path"]).read_bytes()
+        return None
+    if isinstance(value, (bytes, bytearray)):
+        return bytes(value)
+    if isinstance(value, str):
+        return base64.b64decode(value)
+    raise DataError(f"unsupported image cell of type {type(value).__name__}")
+
+
+def read_raw(name: str, source: dict) -> pd.DataFrame:
+    """The dataset in its own schema (hub or local), with an ``image`` column of bytes."""
+    src = {**DEFAULT_SOURCES[name], **(source or {})}
+    local = src.get("path")
+    if name == "gqa":
+        if local:
+            root = paths.resolve(local)
+            q = _read_parquet_dir(root / "instructions", name)
+            im = _read_parquet_dir(root / "images", name)
+        else:
+            q = _hub(src["id"], src["config"], src["split"], src["revision"], name)
+            im = _hub(src["id"], src["images_config"], src["split"], src["revision"], name)
+        _require(q, name, REQUIRED_COLUMNS["gqa"], "instructions")
+        _require(im, name, ("id", "image"), "images")
+        images = dict(zip(im["id"].astype(str), im["image"]))
+        q = q.copy()
+        q["image"] = [images.get(str(i)) for i in q["imageId"]]
+        return q
+    if local:
+        p = paths.resolve(local)
+        if name == "mmbench" and p.suffix == ".tsv":
+            df = read_vlmevalkit_tsv(p)
+        else:
+            df = _read_parquet_dir(p, name)
+    else:
+        df = _hub(src["id"], src["config"], src["split"], src["revision"], name)
+    _require(df, name, REQUIRED_COLUMNS[name])
+    return df
+
+
+def _require(df: pd.DataFrame, name: str, cols, what: str = "") -> None:
+    missing = [c for c in cols if c not in df.columns]
+    if missing:
+        part = f" ({what})" if what else ""
+        raise DataError(f"{name}{part}: column(s) {', '.join(missing)} missing; found: "
+                        f"{', '.join(map(str, df.columns))}")
+
+
+def read_vlmevalkit_tsv(path: Path) -> pd.DataFrame:
+    """VLMEvalKit's MMBench TSV: base64 images; short image fields reference another row's index."""
+    if not path.is_file():
+        raise DataError(f"mmbench: no such file {path}")
+    df = pd.read_csv(path, sep="\t", dtype={"index": "int64", "image": str}, keep_default_na=False)
+    _require(df, "mmbench", REQUIRED_COLUMNS["mmbench"])
+    by_index = dict(zip(df["index"], df["image"]))
+    resolved = []
+    for idx, img in zip(df["index"], df["image"]):
+        seen = set()
+        while isinstance(img, str) and len(img) <= 64:  # a back-reference to another row
+            if img in seen or not img.strip().lstrip("-").isdigit():
+                raise DataError(f"mmbench TSV {path.name}: row index {idx} has an image field "
+                                f"{img!r} that is neither base64 nor a valid row index")
+            seen.add(img)
+            ref = int(img)
+            if ref not in by_index:
+                raise DataError(f"mmbench TSV {path.name}: row index {idx} refers to image of "
+                                f"row {ref}, which does not exist")
+            img = by_index[ref]
+        resolved.append(img)
+    df = df.copy()
+    df["image"] = resolved
+    return df
+
+
+# ---------------------------------------------------------------------------
+# mapping to the samples schema
+# ---------------------------------------------------------------------------
+
+def _prepare_image(data: bytes, size: int, policy: str) -> bytes:
+    """Decode, convert to RGB, apply the resize policy, re-encode losslessly as PNG."""
+    img = Image.open(io.BytesIO(data))
+    img = img.convert("RGB")
+    if policy == "center_crop":  # shorter side to `size`, then centre crop (ImageNet-C style)
+        w, h = img.size
+        scale = size / min(w, h)
+        img = img.resize((max(size, round(w * scale)), max(size, round(h * scale))), Image.BICUBIC)
+        w, h = img.size
+        left, top = (w - size) // 2, (h - size) // 2
+        img = img.crop((left, top, left + size, top + size))
+    elif policy == "resize":
+        img = img.resize((size, size), Image.BICUBIC)
+    buf = io.BytesIO()
+    img.save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def _row(name: str, r: dict) -> dict:
+    """One raw row -> samples-schema fields (without image handling)."""
+    base = {"hint": "", "options": [], "category": name, "question_type": "", "circular_group": None}
+    if name == "gqa":
+        return {**base, "sample_id": str(r["id"]), "question": r["question"], "answers": [str(r["answer"])],
+                "answer": str(r["answer"]), "question_type": str(r.get("types", "") or "")}
+    if name == "vqav2":
+        answers = [a["answer"] if isinstance(a, dict) else str(a) for a in r["answers"]]
+        return {**base, "sample_id": str(r["question_id"]), "question": r["question"], "answers": answers,
+                "answer": str(r.get("multiple_choice_answer") or answers[0]),
+                "question_type": str(r.get("answer_type", "") or ""),
+                "category": str(r.get("question_type", "") or "")}
+    if name == "textvqa":
+        answers = [str(a) for a in r["answers"]]
+        return {**base, "sample_id": str(r["question_id"]), "question": r["question"], "answers": answers,
+                "answer": max(set(answers), key=answers.count)}
+    if name == "mmbench":
+        opts = []
+        for letter in "ABCDEFGH":
+            v = r.get(letter)
+            if v is None or (isinstance(v, float) and np.isnan(v)) or str(v).strip() in ("", "nan"):
+                break  # options are contiguous; an empty one ends the list
+            opts.append(str(v))
+        index = int(r["index"])
+        hint = r.get("hint")
+        hint = "" if hint is None or (isinstance(hint, float) and np.isnan(hint)) or str(hint) == "nan" else str(hint)
+        return {**base, "sample_id": str(index), "question": r["question"], "answers": [str(r["answer"])],
+                "answer": str(r["answer"]).strip(), "options": opts, "hint": hint,
+                "category": str(r.get("category", "") or ""),
+                "question_type": str(r.get("L2-category", r.get("l2-category", "")) or ""),
+                "circular_group": index % 1_000_000}
+    raise KeyError(name)
+
+
+def seeded_order(ids: pd.Series, seed: int) -> np.ndarray:
+    """Row positions in a seed-determined order, stable across machines.
+
+    Rows are first sorted by id (hub row order is not guaranteed), then permuted
+    with numpy's PCG64 generator seeded with ``seed``.
+    """
+    order = np.argsort(ids.astype(str).to_numpy(), kind="stable")
+    return order[np.random.default_rng(seed).permutation(len(order))]
+
+
+def load(name: str, n: int, seed: int, source: dict | None = None, image_size: int = 224,
+         resize: str = "center_crop") -> pd.DataFrame:
+    """``n`` items of a real benchmark in the samples schema (see module docstring)."""
+    import hashlib
+
+    raw = read_raw(name, source or {})
+    if name == "mmbench":
+        # sample whole circular groups (one question's rotations stay together)
+        raw = raw.assign(_group=raw["index"].astype(int) % 1_000_000)
+        groups = raw.drop_duplicates("_group")
+        if n > len(groups):
+            raise DataError(f"mmbench: n = {n} is larger than the split ({len(groups)} questions)")
+        order = seeded_order(groups["_group"], seed)
+        candidates = [groups.index[i] for i in order]
+    else:
+        if n > len(raw):
+            raise DataError(f"{name}: n = {n} is larger than the split ({len(raw)} rows)")
+        order = seeded_order(raw[ID_COLUMN[name]], seed)
+        candidates = list(raw.index[order])
+    rows, skipped = [], []
+    for idx in candidates:
+        if len(rows) >= n:
+            break
+        targets = [idx] if name != "mmbench" else list(raw.index[raw["_group"] == raw.loc[idx, "_group"]])
+        batch = []
+        for t in targets:
+            r = raw.loc[t].to_dict()
+            fields = _row(name, r)
+            try:
+                data = _image_bytes(r.get("image"))
+                if data is None:
+                    raise ValueError("no image")
+                img = _prepare_image(data, image_size, resize)
+            except Exception:  # noqa: BLE001 - undecodable: skip and count
+                skipped.append(fields["sample_id"])
+                batch = None
+                break
+            w, h = Image.open(io.BytesIO(img)).size
+            batch.append({"dataset": name, **fields, "split": (source or {}).get("split") or
+                          DEFAULT_SOURCES[name]["split"], "image": img,
+                          "image_sha256": hashlib.sha256(img).hexdigest(), "width": w, "height": h})
+        if batch:
+            rows.append(batch)
+    if len(rows) < n:
+        raise DataError(f"{name}: only {len(rows)} of the requested {n} items have decodable images "
+                        f"({len(skipped)} skipped)")
+    if skipped:
+        warnings.warn(f"{name}: skipped {len(skipped)} item(s) with undecodable images: "
+                      f"{', '.join(skipped[:10])}{' ...' if len(skipped) > 10 else ''}", stacklevel=2)
+    flat = [r for group in rows for r in group]
+    df = pd.DataFrame(flat)
+    df.attrs["skipped_undecodable"] = skipped
+    return df

@@ -1,0 +1,117 @@
+"""Run the numbered notebooks headlessly through papermill, in order, for one params file.
+
+``make reproduce`` (and every per-notebook target) calls::
+
+    python -m vlmrobust.runner --params params/demo.yaml [--only 01_corruptions ...]
+
+which is equivalent to running, for each notebook in numeric order::
+
+    papermill notebooks/NN_x.ipynb outputs/<run>/notebooks/NN_x.ipynb \
+        -f params/demo.yaml -p params_file params/demo.yaml -k python3
+
+The params file is validated first (a bad key fails in about a second, before any
+kernel starts). The first failing cell stops the run; its traceback is printed
+and the partially executed notebook is kept in ``outputs/<run>/notebooks/`` for
+inspection. ``outputs/<run>/provenance.json`` is written at the start and the end;
+a summary of what was produced closes the run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from . import params as params_mod
+from . import paths, provenance
+
+KERNEL = "python3"
+
+
+def notebooks(only: list[str] | None = None) -> list[Path]:
+    """The numbered notebooks in order; ``only`` selects by name or number prefix."""
+    found = sorted(paths.NOTEBOOKS_DIR.glob("[0-9][0-9]_*.ipynb"))
+    if not only:
+        return found
+    picked = []
+    for sel in only:
+        match = [nb for nb in found if nb.stem == sel or nb.stem.startswith(sel + "_") or nb.stem[:2] == sel]
+        if not match:
+            names = ", ".join(nb.stem for nb in found)
+            raise SystemExit(f"no notebook matches {sel!r}; notebooks: {names}")
+        picked.extend(m for m in match if m not in picked)
+    return sorted(picked)
+
+
+def execute(nb: Path, out: Path, params_file: str, p: dict, log_output: bool = False,
+            timeout: int | None = None) -> None:
+    """One notebook through papermill (raises ``PapermillExecutionError`` on a failing cell)."""
+    import papermill as pm
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    pm.execute_notebook(str(nb), str(out), parameters={**p, "params_file": params_file},
+                        kernel_name=KERNEL, cwd=str(paths.ROOT), log_output=log_output,
+                        progress_bar=False, execution_timeout=timeout)
+
+
+def summarise(run: str, timings: list[dict]) -> str:
+    rd = paths.run_dir(run)
+    lines = [f"\nRun '{run}' -> {rd}"]
+    for t in timings:
+        lines.append(f"  {t['notebook']:<28} {t['status']:<7} {t['seconds']:7.1f} s")
+    groups = {"tables": ("tables", "*"), "figures": ("figures", "*.png"), "notebooks": ("notebooks", "*.ipynb")}
+    for label, (sub, pat) in groups.items():
+        files = sorted((rd / sub).glob(pat)) if (rd / sub).exists() else []
+        if files:
+            names = ", ".join(f.name for f in files[:8]) + (" ..." if len(files) > 8 else "")
+            lines.append(f"  {label:<9} {len(files):3d} in {rd / sub}: {names}")
+    other = sorted(f for f in rd.glob("*") if f.is_file())
+    other += sorted(d for d in rd.glob("*") if d.is_dir() and d.name not in groups)
+    if other:
+        lines.append("  other     " + ", ".join(f.name + ("/" if f.is_dir() else "") for f in other))
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m vlmrobust.runner", description=__doc__.split("\n\n")[0])
+    ap.add_argument("--params", default="params/demo.yaml", help="params file (default params/demo.yaml)")
+    ap.add_argument("--only", nargs="*", help="notebooks to run (names or number prefixes)")
+    ap.add_argument("--log-output", action="store_true", help="stream cell output to the terminal")
+    ap.add_argument("--timeout", type=int, default=None, help="per-cell timeout in seconds")
+    a = ap.parse_args(argv)
+
+    try:
+        p = params_mod.load(a.params)
+    except params_mod.ParamsError as e:
+        print(f"params error: {e}", file=sys.stderr)
+        return 2
+    run = p["run"]
+    todo = notebooks(a.only)
+    started = provenance.now()
+    timings: list[dict] = []
+    provenance.record(run, p, a.params, started, None, timings)
+    out_dir = paths.run_dir(run) / "notebooks"
+    from papermill.exceptions import PapermillExecutionError
+
+    status = 0
+    for nb in todo:
+        t0 = time.monotonic()
+        print(f"[{run}] {nb.stem} ...", flush=True)
+        try:
+            execute(nb, out_dir / nb.name, a.params, p, a.log_output, a.timeout)
+            timings.append({"notebook": nb.stem, "status": "ok", "seconds": time.monotonic() - t0})
+        except PapermillExecutionError as e:
+            timings.append({"notebook": nb.stem, "status": "FAILED", "seconds": time.monotonic() - t0})
+            print(f"\n{nb.name} failed at cell {e.exec_count}: {e.ename}: {e.evalue}\n", file=sys.stderr)
+            print("".join(e.traceback) if isinstance(e.traceback, list) else e.traceback, file=sys.stderr)
+            print(f"\nThe partially executed notebook is {out_dir / nb.name}", file=sys.stderr)
+            status = 1
+            break
+    provenance.record(run, p, a.params, started, provenance.now(), timings)
+    print(summarise(run, timings))
+    return status
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

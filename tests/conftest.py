@@ -1,0 +1,18 @@
+"""Shared fixtures. Nothing in the test suite touches the network."""
+
+import os
+
+import pytest
+
+# belt and braces: every Hugging Face library stays offline during tests
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+@pytest.fixture
+def outputs(tmp_path, monkeypatch):
+    """Redirect ``outputs/`` to a temporary directory for one test."""
+    monkeypatch.setenv("VLMROBUST_OUTPUTS", str(tmp_path / "outputs"))
+    return tmp_path / "outputs"

@@ -1,0 +1,65 @@
+"""Notebooks stay diffable: no committed outputs, .ipynb in sync with its py:percent pair,
+parameters cells equal to params/demo.yaml; the library is tracked by git."""
+
+import subprocess
+
+import jupytext
+import nbformat
+import pytest
+
+from vlmrobust import params, paths
+
+NOTEBOOKS = sorted(paths.NOTEBOOKS_DIR.glob("[0-9][0-9]_*.ipynb"))
+
+
+def test_there_are_notebooks():
+    assert NOTEBOOKS
+
+
+@pytest.mark.parametrize("nb_path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_committed_notebook_has_no_outputs(nb_path):
+    nb = nbformat.read(nb_path, as_version=4)
+    dirty = [i for i, c in enumerate(nb.cells)
+             if c.cell_type == "code" and (c.get("outputs") or c.get("execution_count") is not None)]
+    assert not dirty, f"{nb_path.name}: cells {dirty} carry outputs; clear them (make sync)"
+
+
+@pytest.mark.parametrize("nb_path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_matches_its_py_percent_pair(nb_path):
+    script = nb_path.with_suffix(".py")
+    assert script.exists(), f"{nb_path.name} has no py:percent pair"
+    a = jupytext.read(nb_path)
+    b = jupytext.read(script)
+    cells_a = [(c.cell_type, c.source.strip()) for c in a.cells]
+    cells_b = [(c.cell_type, c.source.strip()) for c in b.cells]
+    assert cells_a == cells_b, f"{nb_path.name} drifted from {script.name}; run `make sync`"
+
+
+@pytest.mark.parametrize("nb_path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_parameters_cell_equals_demo_params(nb_path):
+    nb = nbformat.read(nb_path, as_version=4)
+    cells = [c for c in nb.cells if "parameters" in c.get("metadata", {}).get("tags", [])]
+    assert len(cells) == 1, f"{nb_path.name}: expected one cell tagged 'parameters'"
+    ns: dict = {}
+    exec(cells[0].source, ns)  # noqa: S102 - our own notebook's literal assignments
+    demo = params.load("params/demo.yaml")
+    assert ns["params_file"] == "params/demo.yaml"
+    assert {k: ns[k] for k in params.TOP_LEVEL_KEYS} == demo
+    assert nb.metadata["kernelspec"]["name"] == "python3"
+
+
+def test_a_notebook_with_outputs_is_detected(tmp_path):
+    """The check above is real: a notebook with an output fails it."""
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("1 + 1", execution_count=1)
+    cell.outputs = [nbformat.v4.new_output("execute_result", {"text/plain": "2"}, execution_count=1)]
+    nb.cells.append(cell)
+    p = tmp_path / "00_x.ipynb"
+    nbformat.write(nb, p)
+    with pytest.raises(AssertionError, match="carry outputs"):
+        test_committed_notebook_has_no_outputs(p)
+
+
+def test_library_is_not_gitignored():
+    r = subprocess.run(["git", "check-ignore", "-q", "lib/vlmrobust/__init__.py"], cwd=paths.ROOT)
+    assert r.returncode == 1, "lib/ is git-ignored (a Python .gitignore template ignores lib/)"

@@ -1,0 +1,79 @@
+"""Every notebook runs end to end through papermill on params/smoke.yaml (the same path as
+`make reproduce`), into a temporary outputs directory; the runner stops at a failing cell."""
+
+import json
+
+import nbformat
+import pandas as pd
+import pytest
+
+from vlmrobust import paths, runner
+
+pytestmark = pytest.mark.notebooks
+
+
+@pytest.fixture(scope="module")
+def smoke_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("smoke-outputs")
+    mp = pytest.MonkeyPatch()
+    mp.setenv("VLMROBUST_OUTPUTS", str(out))
+    try:
+        status = runner.main(["--params", "params/smoke.yaml"])
+    finally:
+        mp.undo()
+    return status, out / "smoke"
+
+
+def test_every_notebook_runs(smoke_run):
+    status, run_dir = smoke_run
+    assert status == 0
+    executed = sorted(p.name for p in (run_dir / "notebooks").glob("*.ipynb"))
+    assert executed == sorted(p.name for p in runner.notebooks())
+
+
+def test_provenance_is_recorded(smoke_run):
+    _, run_dir = smoke_run
+    prov = json.loads((run_dir / "provenance.json").read_text())
+    assert prov["run"] == "smoke" and prov["finished"]
+    assert prov["params"]["benchmark"]["n"] == 4
+    assert prov["packages"]["torch"].startswith("2.13.0")
+    assert all(nb["status"] == "ok" for nb in prov["notebooks"])
+    assert "commit" in prov["git"]
+
+
+def test_corruption_stage_outputs(smoke_run):
+    _, run_dir = smoke_run
+    samples = pd.read_parquet(run_dir / "samples.parquet")
+    manifest = pd.read_parquet(run_dir / "corruptions" / "manifest.parquet")
+    assert len(samples) == 4 * 4
+    assert len(manifest) == len(samples) * (1 + 4 * 2)  # clean + pilot x severities [1, 5]
+    assert (run_dir / "figures" / "figure1_gaussian_noise.png").exists()
+    assert (run_dir / "figures" / "corruptions_all19_sev3_sev5.png").exists()
+
+
+def test_executed_notebook_has_outputs_and_injected_parameters(smoke_run):
+    _, run_dir = smoke_run
+    nb = nbformat.read(run_dir / "notebooks" / "01_corruptions.ipynb", as_version=4)
+    injected = [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
+    assert injected and "params/smoke.yaml" in injected[0].source
+    assert any(c.get("outputs") for c in nb.cells if c.cell_type == "code")
+
+
+def test_runner_stops_at_first_failing_cell(tmp_path, monkeypatch, capsys):
+    nbdir = tmp_path / "notebooks"
+    nbdir.mkdir()
+    for name, src in (("01_ok", "x = 1"), ("02_fails", "raise ValueError('boom in cell')"),
+                      ("03_never", "y = 2")):
+        nb = nbformat.v4.new_notebook()
+        nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+        nb.cells = [nbformat.v4.new_code_cell("params_file = None", metadata={"tags": ["parameters"]}),
+                    nbformat.v4.new_code_cell(src)]
+        nbformat.write(nb, nbdir / f"{name}.ipynb")
+    monkeypatch.setattr(paths, "NOTEBOOKS_DIR", nbdir)
+    monkeypatch.setenv("VLMROBUST_OUTPUTS", str(tmp_path / "out"))
+    status = runner.main(["--params", "params/smoke.yaml"])
+    err = capsys.readouterr().err
+    assert status == 1
+    assert "02_fails.ipynb failed" in err and "boom in cell" in err
+    done = sorted(p.name for p in (tmp_path / "out" / "smoke" / "notebooks").glob("*.ipynb"))
+    assert done == ["01_ok.ipynb", "02_fails.ipynb"]
