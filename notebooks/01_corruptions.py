@@ -133,7 +133,10 @@ manifest.pivot_table(index=["family", "corruption"], columns="severity", values=
 
 # %%
 text_sets = [d for d in P["benchmark"]["datasets"] if vr.data.DATASETS[d]["scorer"] == "exact"]
-item = samples[samples["dataset"] == (text_sets[0] if text_sets else samples["dataset"].iloc[0])].iloc[0]
+pool = samples[samples["dataset"] == (text_sets[0] if text_sets else samples["dataset"].iloc[0])]
+if "n_objects" in pool:  # synthetic: show a busy scene
+    pool = pool.sort_values("n_objects", ascending=False, kind="stable")
+item = pool.iloc[0]
 
 
 def corrupted(name, severity):
@@ -154,7 +157,7 @@ vr.plots.save(fig, RUN, "figure1_gaussian_noise")
 
 # %%
 grid = {(c, s): corrupted(c, s) for c in vr.corruptions.CORRUPTIONS for s in (3, 5)}
-fig = vr.plots.corruption_grid(grid, list(vr.corruptions.CORRUPTIONS), [3, 5])
+fig = vr.plots.corruption_grid(grid, vr.corruptions.FAMILIES, [3, 5])
 vr.plots.save(fig, RUN, "corruptions_all19_sev3_sev5")
 
 # %% [markdown]

@@ -44,19 +44,26 @@ def severity_strip(images: list, titles: list[str], suptitle: str = ""):
     return fig
 
 
-def corruption_grid(images: dict, corruptions: list[str], severities: list[int]):
-    """Rows = severities, columns = corruptions; ``images[(name, sev)]``."""
-    nr, nc = len(severities), len(corruptions)
-    fig, axes = plt.subplots(nr, nc, figsize=(1.25 * nc, 1.45 * nr), squeeze=False)
-    for i, s in enumerate(severities):
-        for j, c in enumerate(corruptions):
+def corruption_grid(images: dict, families: dict[str, tuple[str, ...]], severities: list[int]):
+    """One row per corruption family; each corruption shown at every severity side by side.
+
+    ``images[(name, severity)]``; ``families`` maps family -> corruption names.
+    """
+    per_row = max(len(cs) for cs in families.values()) * len(severities)
+    nr = len(families)
+    fig, axes = plt.subplots(nr, per_row, figsize=(1.55 * per_row, 1.85 * nr), squeeze=False)
+    for i, (family, names) in enumerate(families.items()):
+        for j in range(per_row):
             ax = axes[i][j]
-            ax.imshow(_img(images[(c, s)]))
             ax.set_xticks([])
             ax.set_yticks([])
-            if i == 0:
-                ax.set_title(c.replace("_", "\n"), fontsize=7)
+            k, si = divmod(j, len(severities))
+            if k >= len(names):
+                ax.axis("off")
+                continue
+            ax.imshow(_img(images[(names[k], severities[si])]))
+            ax.set_title(f"{names[k].replace('_', ' ')}\nseverity {severities[si]}", fontsize=7)
             if j == 0:
-                ax.set_ylabel(f"severity {s}", fontsize=8)
+                ax.set_ylabel(family, fontsize=9)
     fig.tight_layout(pad=0.3)
     return fig
