@@ -77,3 +77,11 @@ def test_runner_stops_at_first_failing_cell(tmp_path, monkeypatch, capsys):
     assert "02_fails.ipynb failed" in err and "boom in cell" in err
     done = sorted(p.name for p in (tmp_path / "out" / "smoke" / "notebooks").glob("*.ipynb"))
     assert done == ["01_ok.ipynb", "02_fails.ipynb"]
+
+
+def test_paper_audit_outputs(smoke_run):
+    _, run_dir = smoke_run
+    audit = pd.read_csv(run_dir / "tables" / "paper_audit.csv")
+    assert (audit["status"] != "mismatch").all()
+    for fig in ("paper_figure2_clean_accuracy", "paper_figure3_mce", "paper_figure4_radar", "paper_figure6_rel_mce"):
+        assert (run_dir / "figures" / f"{fig}.png").exists()

@@ -67,3 +67,105 @@ def corruption_grid(images: dict, families: dict[str, tuple[str, ...]], severiti
                 ax.set_ylabel(family, fontsize=9)
     fig.tight_layout(pad=0.3)
     return fig
+
+
+# --- pair comparisons (the paper's Figures 2, 3, 4 and 6) -----------------------------
+
+PAIR_COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b"]
+
+
+def _pair_colours(pairs):
+    return {p: PAIR_COLOURS[i % len(PAIR_COLOURS)] for i, p in enumerate(pairs)}
+
+
+def paired_bars(df, value: str, ylabel: str, title: str, ref_line: float | None = None,
+                datasets: list[str] | None = None, errors: tuple[str, str] | None = None):
+    """Grouped bars per dataset: one colour per pair, base solid, aligned hatched (Figs. 2, 3).
+
+    ``df``: tidy rows with pair, pair_label, role ('base'/'aligned'), dataset and ``value``;
+    ``errors`` optionally names (lo, hi) interval columns.
+    """
+    datasets = datasets or list(dict.fromkeys(df["dataset"]))
+    pairs = list(dict.fromkeys(df["pair"]))
+    colours = _pair_colours(pairs)
+    nb = 2 * len(pairs)
+    width = 0.8 / nb
+    fig, ax = plt.subplots(figsize=(max(6.5, 1.9 * len(datasets)), 3.8))
+    for pi, p in enumerate(pairs):
+        for ri, role in enumerate(("base", "aligned")):
+            sub = df[(df["pair"] == p) & (df["role"] == role)].set_index("dataset").reindex(datasets)
+            x = np.arange(len(datasets)) - 0.4 + width * (2 * pi + ri + 0.5)
+            yerr = None
+            if errors is not None:
+                lo, hi = sub[errors[0]].to_numpy(), sub[errors[1]].to_numpy()
+                yerr = np.vstack([sub[value] - lo, hi - sub[value]])
+            label = f"{sub['pair_label'].dropna().iloc[0] if 'pair_label' in sub else p} {role}"
+            ax.bar(x, sub[value], width, color=colours[p], edgecolor="black", linewidth=0.5,
+                   hatch="//" if role == "aligned" else None, alpha=0.9 if role == "base" else 0.55,
+                   yerr=yerr, capsize=2, label=label)
+    if ref_line is not None:
+        ax.axhline(ref_line, color="black", linestyle="--", linewidth=1)
+    ax.set_xticks(np.arange(len(datasets)), datasets)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=7, ncol=2, frameon=False, bbox_to_anchor=(1.01, 1), loc="upper left")
+    fig.tight_layout()
+    return fig
+
+
+def radar_pairs(df, value: str, title: str, datasets: list[str] | None = None):
+    """One radar per pair: axes = datasets, base solid, aligned dashed (the paper's Figure 4)."""
+    datasets = datasets or list(dict.fromkeys(df["dataset"]))
+    pairs = list(dict.fromkeys(df["pair"]))
+    colours = _pair_colours(pairs)
+    n = len(pairs)
+    cols = 2 if n > 1 else 1
+    rows = int(np.ceil(n / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.9 * rows), subplot_kw={"polar": True},
+                             squeeze=False)
+    angles = np.linspace(0, 2 * np.pi, len(datasets), endpoint=False).tolist()
+    vmax = float(np.nanmax(df[value])) * 1.1
+    for k, p in enumerate(pairs):
+        ax = axes[k // cols][k % cols]
+        for role, ls in (("base", "-"), ("aligned", "--")):
+            sub = df[(df["pair"] == p) & (df["role"] == role)].set_index("dataset").reindex(datasets)
+            vals = sub[value].tolist()
+            ax.plot(angles + angles[:1], vals + vals[:1], color=colours[p], linestyle=ls, label=role)
+            ax.fill(angles + angles[:1], vals + vals[:1], color=colours[p], alpha=0.08)
+        ax.set_xticks(angles, datasets, fontsize=8)
+        ax.set_ylim(0, vmax)
+        ax.tick_params(axis="y", labelsize=7)
+        lab = df.loc[df["pair"] == p, "pair_label"].iloc[0] if "pair_label" in df else p
+        ax.set_title(f"{p}: {lab}", fontsize=9, color=colours[p])
+        ax.legend(fontsize=7, loc="lower right", bbox_to_anchor=(1.25, -0.1), frameon=False)
+    for k in range(n, rows * cols):
+        axes[k // cols][k % cols].axis("off")
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def rel_bars(df, value: str, title: str, datasets: list[str] | None = None,
+             errors: tuple[str, str] | None = None):
+    """Rel. mCE per dataset, one bar per pair, dashed line at 1 (the paper's Figure 6)."""
+    datasets = datasets or list(dict.fromkeys(df["dataset"]))
+    pairs = list(dict.fromkeys(df["pair"]))
+    colours = _pair_colours(pairs)
+    width = 0.8 / len(pairs)
+    fig, ax = plt.subplots(figsize=(max(6.5, 1.9 * len(datasets)), 3.6))
+    for i, p in enumerate(pairs):
+        sub = df[df["pair"] == p].set_index("dataset").reindex(datasets)
+        x = np.arange(len(datasets)) - 0.4 + width * (i + 0.5)
+        yerr = None
+        if errors is not None:
+            yerr = np.vstack([sub[value] - sub[errors[0]], sub[errors[1]] - sub[value]])
+        lab = sub["pair_label"].dropna().iloc[0] if "pair_label" in sub else p
+        ax.bar(x, sub[value], width, color=colours[p], edgecolor="black", linewidth=0.5, yerr=yerr,
+               capsize=2, label=f"{p}: {lab}")
+    ax.axhline(1.0, color="black", linestyle="--", linewidth=1)
+    ax.set_xticks(np.arange(len(datasets)), datasets)
+    ax.set_ylabel("Rel. mCE (aligned / base)")
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=7, frameon=False, bbox_to_anchor=(1.01, 1), loc="upper left")
+    fig.tight_layout()
+    return fig
