@@ -37,7 +37,7 @@ SAMPLE_COLUMNS = [
     "category", "question_type", "circular_group", "image", "image_sha256", "width", "height",
 ]
 # extra metadata carried by the synthetic benchmark (for subgroup analyses)
-SYNTHETIC_META = ["lighting", "style", "object_size", "n_objects", "difficulty", "source"]
+SYNTHETIC_META = ["lighting", "style", "object_size", "n_objects", "difficulty", "scene", "source"]
 
 
 def load_benchmark(name: str, n: int, seed: int, source: dict | None = None, *, image_size: int = 224,

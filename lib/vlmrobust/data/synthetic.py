@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import math
 import random
 from dataclasses import dataclass
@@ -376,6 +377,9 @@ def make_item(dataset: str, index: int, seed: int = 0, split: str = "eval") -> d
     img.save(buf, format="PNG", optimize=False, compress_level=6)
     data = buf.getvalue()
     size = target if isinstance(target, str) else target.size
+    scene = {"objects": [{"shape": o.shape, "colour": o.colour, "size": o.size, "x": o.cx, "y": o.cy}
+                         for o in sorted(objs, key=lambda o: o.cx)],
+             "sign": sign[0] if sign else None}
     return {
         "dataset": dataset,
         "sample_id": f"{split}-{index:06d}",
@@ -397,6 +401,7 @@ def make_item(dataset: str, index: int, seed: int = 0, split: str = "eval") -> d
         "n_objects": len(objs),
         "difficulty": _difficulty(size, len(objs), lighting, kind),
         "circular_group": None,
+        "scene": json.dumps(scene),
         "source": f"synthetic(seed={seed})",
     }
 

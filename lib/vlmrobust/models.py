@@ -1,0 +1,199 @@
+"""Loading any model of the registry through one Hugging Face path.
+
+``AutoProcessor`` + ``AutoModelForImageTextToText`` for every family: the demo zoo
+(saved with ``save_pretrained``) loads exactly like ``google/gemma-3-4b-it``.
+Precision and quantisation come from params: bf16 / fp16 / fp32, 4-bit NF4 through
+bitsandbytes (the paper's P0), 8-bit.
+
+Everything that can be checked before the weights load is checked first
+(``check``): the source exists locally or on the hub, the quantisation can run on
+this device, a chat-style model's processor has a chat template.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import paths
+
+DTYPES = {"float32": "float32", "float16": "float16", "bfloat16": "bfloat16"}
+
+
+class ModelError(RuntimeError):
+    """A model cannot be loaded as configured; the message says what to do."""
+
+
+@dataclass
+class LoadedModel:
+    name: str
+    source: str
+    model: Any
+    processor: Any
+    revision: str
+    device: str
+    dtype: str
+    quantization: str
+    family: str | None
+    prompt_style: str
+    extra: dict = field(default_factory=dict)
+
+
+def expand_source(source: str, run: str) -> str:
+    """``{run_dir}`` -> ``outputs/<run>`` (absolute)."""
+    if "{run_dir}" in source:
+        return source.replace("{run_dir}", str(paths.outputs_root() / run))
+    return source
+
+
+LOCAL_PREFIXES = ("outputs", "checkpoints", "models")
+
+
+def is_local(source: str) -> bool:
+    """A local directory rather than a hub id.
+
+    Hub ids have the form ``org/name``. Anything absolute or starting with ``.``/``~``,
+    anything that exists on disk, anything under ``outputs/``, ``checkpoints/`` or
+    ``models/``, and anything with other than exactly one ``/`` is a local path.
+    """
+    if source.startswith((".", "/", "~")) or paths.resolve(source).exists():
+        return True
+    return source.split("/")[0] in LOCAL_PREFIXES or source.count("/") != 1
+
+
+def pick_device(requested: str = "auto") -> str:
+    import torch
+
+    if requested and requested != "auto":
+        return requested
+    if torch.cuda.is_available():
+        return "cuda"
+    if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
+        return "mps"
+    return "cpu"
+
+
+def local_revision(path: Path) -> str:
+    """A content fingerprint for a local checkpoint: file names and sizes plus config bytes."""
+    h = hashlib.sha256()
+    for f in sorted(p for p in path.rglob("*") if p.is_file()):
+        rel = f.relative_to(path).as_posix()
+        h.update(f"{rel}:{f.stat().st_size};".encode())
+        if f.name in ("config.json", "generation_config.json") or f.suffix == ".safetensors" and f.stat().st_size < 64e6:
+            h.update(f.read_bytes())
+    return "local-" + h.hexdigest()[:16]
+
+
+def check_quantization(quantization: str, device: str) -> None:
+    """Fail before loading weights when the installed bitsandbytes cannot run ``quantization`` here."""
+    if quantization in (None, "none"):
+        return
+    try:
+        import bitsandbytes as bnb  # noqa: F401
+        import bitsandbytes.functional as F
+        import torch
+    except Exception as e:  # noqa: BLE001
+        raise ModelError(f"quantization '{quantization}' needs bitsandbytes, which cannot be imported: {e}") from None
+    dev = "cuda" if device.startswith("cuda") else device
+    try:
+        x = torch.randn(64, 64, device=dev, dtype=torch.float32)
+        if quantization == "nf4":
+            q, state = F.quantize_4bit(x, quant_type="nf4")
+            F.dequantize_4bit(q, state)
+        elif quantization == "int8":
+            F.int8_vectorwise_quant(x.half() if dev == "cuda" else x)
+        else:
+            raise ModelError(f"unknown quantization {quantization!r}")
+    except ModelError:
+        raise
+    except Exception as e:  # noqa: BLE001
+        raise ModelError(f"the installed bitsandbytes cannot run '{quantization}' on device '{device}': "
+                         f"{type(e).__name__}: {str(e)[:200]}") from None
+
+
+def _load_processor(name: str, source: str, revision: str | None):
+    from transformers import AutoProcessor
+
+    try:
+        return AutoProcessor.from_pretrained(source, revision=revision)
+    except Exception as e:  # noqa: BLE001
+        if is_local(source):
+            raise ModelError(f"model '{name}': cannot load a processor from {source}: {e}") from None
+        raise ModelError(
+            f"model '{name}': '{source}' is not in the local Hugging Face cache and cannot be downloaded "
+            f"here ({type(e).__name__}). Download it on a machine with network access "
+            f"(huggingface-cli download {source}) and copy the cache, or set models.{name}.source "
+            f"in the params file to a local directory holding the checkpoint") from None
+
+
+def check(name: str, spec: dict, run: str, device: str = "auto") -> dict:
+    """Everything that can fail before weights load; returns the resolved source and device."""
+    from .prompts import has_chat_template
+
+    source = expand_source(spec["source"], run)
+    if spec.get("unresolved"):
+        raise ModelError(f"model '{name}' is unresolved: {spec['unresolved']}")
+    if is_local(source):
+        p = paths.resolve(source)
+        if not (p / "config.json").exists():
+            hint = (" Train the demo zoo first (make zoo, notebook 00)." if "zoo" in source else
+                    " Point models.<name>.source at a directory saved with save_pretrained"
+                    " (for InternVL2.5-2B: convert it, see README).")
+            raise ModelError(f"model '{name}': no checkpoint at {p} (config.json missing).{hint}")
+        source = str(p)
+    dev = pick_device(device)
+    check_quantization(spec.get("quantization", "none"), dev)
+    processor = _load_processor(name, source, spec.get("revision"))
+    if spec["prompt_style"] == "chat" and not has_chat_template(processor):
+        raise ModelError(f"model '{name}': prompt_style is 'chat' but its processor has no chat template; "
+                         f"use prompt_style: completion for a raw pretrained checkpoint")
+    return {"source": source, "device": dev, "processor": processor}
+
+
+def load(name: str, spec: dict, run: str, device: str = "auto") -> LoadedModel:
+    """Load one model once (for all its datasets and conditions)."""
+    import torch
+    from transformers import AutoModelForImageTextToText, BitsAndBytesConfig
+
+    c = check(name, spec, run, device)
+    source, dev, processor = c["source"], c["device"], c["processor"]
+    dtype_name = spec.get("dtype", "auto")
+    dtype = "auto" if dtype_name == "auto" else getattr(torch, DTYPES[dtype_name])
+    quant = spec.get("quantization", "none") or "none"
+    kwargs: dict[str, Any] = {"revision": spec.get("revision"), "dtype": dtype}
+    if quant == "nf4":
+        compute = torch.float16 if dev == "cuda" else (dtype if dtype != "auto" else torch.float32)
+        kwargs["quantization_config"] = BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4",
+                                                           bnb_4bit_compute_dtype=compute)
+        kwargs["device_map"] = dev
+    elif quant == "int8":
+        kwargs["quantization_config"] = BitsAndBytesConfig(load_in_8bit=True)
+        kwargs["device_map"] = dev
+    try:
+        model = AutoModelForImageTextToText.from_pretrained(source, **kwargs)
+    except Exception as e:  # noqa: BLE001
+        raise ModelError(f"model '{name}': loading weights from {source} failed: {type(e).__name__}: {e}") from None
+    if quant == "none":
+        model = model.to(dev)
+    model.eval()
+    processor.tokenizer.padding_side = "left"  # decoder-only batching: pad on the left
+    if is_local(source):
+        revision = local_revision(Path(source))
+    else:
+        revision = getattr(model.config, "_commit_hash", None) or spec.get("revision") or "unknown"
+    used_dtype = str(next(model.parameters()).dtype).replace("torch.", "")
+    return LoadedModel(name=name, source=source, model=model, processor=processor, revision=revision,
+                       device=dev, dtype=dtype_name if dtype_name != "auto" else used_dtype,
+                       quantization=quant, family=spec.get("family"), prompt_style=spec["prompt_style"])
+
+
+def describe(lm: LoadedModel) -> dict:
+    n = sum(p.numel() for p in lm.model.parameters())
+    layers = sorted({type(m).__name__ for m in lm.model.modules() if "Linear" in type(m).__name__})
+    return {"model": lm.name, "source": lm.source, "revision": lm.revision, "device": lm.device,
+            "dtype": lm.dtype, "quantization": lm.quantization, "parameters": n, "linear_layers": layers,
+            "config": json.loads(lm.model.config.to_json_string())["architectures"]}

@@ -1,0 +1,78 @@
+"""Prompts: the exact text each model sees, for chat and completion-style checkpoints.
+
+- Chat models get the processor's chat template (one user turn: the image, then the text).
+- Raw pretrained checkpoints (no usable chat template; the paper's Gemma ``-pt`` and
+  Qwen2-VL base) get a completion prompt: the processor's image placeholder, then
+  ``Question: ... Answer:``.
+- Open-ended VQA on the ``concise_datasets`` gets the paper's verbosity fix,
+  ``CONCISE`` appended (variant ``concise``); variant ``plain`` omits it (the A/B of
+  notebook 05). Datasets outside ``concise_datasets`` have only one prompt.
+- MCQ lists the options as ``A. ...`` lines and asks for the letter (VLMEvalKit's
+  InternVL wording).
+
+The exact prompt is stored with every prediction.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+CONCISE = "Answer with a single word or short phrase only."
+MCQ_INSTRUCTION = "Answer with the option's letter from the given choices directly."
+LETTERS = "ABCDEFGH"
+
+# the one family difference: Qwen2-VL's placeholder must sit between vision start/end tokens
+IMAGE_PLACEHOLDER = {"qwen2_vl": "<|vision_start|><|image_pad|><|vision_end|>"}
+
+
+class PromptError(ValueError):
+    """A prompt cannot be built as configured (e.g. chat style without a chat template)."""
+
+
+def variants_for(dataset: str, variants: Sequence[str], concise_datasets: Sequence[str]) -> list[str]:
+    """The prompt variants that differ for this dataset (``plain`` only where ``concise`` applies)."""
+    if dataset in concise_datasets:
+        return list(variants)
+    return ["concise"] if "concise" in variants else [list(variants)[0]]
+
+
+def question_text(question: str, options: Sequence[str] = (), hint: str = "", *, concise: bool = False) -> str:
+    """The user text (without image and template)."""
+    parts = []
+    if hint:
+        parts.append(str(hint))
+    parts.append(str(question))
+    if len(options):
+        parts.extend(f"{LETTERS[i]}. {o}" for i, o in enumerate(options))
+        parts.append(MCQ_INSTRUCTION)
+    elif concise:
+        parts.append(CONCISE)
+    return "\n".join(parts)
+
+
+def image_placeholder(processor, family: str | None) -> str:
+    if family in IMAGE_PLACEHOLDER:
+        return IMAGE_PLACEHOLDER[family]
+    tok = getattr(processor, "image_token", None) or getattr(processor.tokenizer, "image_token", None)
+    if not tok:
+        raise PromptError("the processor has no image token; cannot build a completion prompt")
+    return tok
+
+
+def has_chat_template(processor) -> bool:
+    return bool(getattr(processor, "chat_template", None) or getattr(processor.tokenizer, "chat_template", None))
+
+
+def build(processor, style: str, family: str | None, question: str, options: Sequence[str] = (),
+          hint: str = "", *, concise: bool = False) -> str:
+    """The full prompt string for one item."""
+    text = question_text(question, options, hint, concise=concise)
+    if style == "chat":
+        if not has_chat_template(processor):
+            raise PromptError("prompt_style is 'chat' but the processor has no chat template; "
+                              "use prompt_style: completion for raw pretrained checkpoints")
+        messages = [{"role": "user", "content": [{"type": "image"}, {"type": "text", "text": text}]}]
+        return processor.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
+    if style == "completion":
+        return f"{image_placeholder(processor, family)}Question: {text}\nAnswer:"
+    raise PromptError(f"unknown prompt style {style!r}; use chat or completion")

@@ -1,0 +1,507 @@
+"""The demo zoo: tiny Gemma-3-architecture VLMs trained offline, so the study runs on a CPU.
+
+Architecture: transformers' ``Gemma3ForConditionalGeneration`` with a small config
+(a SigLIP vision tower + a Gemma-3 text model, about 1-3 M parameters) and a
+``Gemma3Processor`` over a byte-level BPE tokenizer trained here with the
+``tokenizers`` library on the benchmark's vocabulary, with a Gemma-style chat
+template. Checkpoints are written with ``save_pretrained`` and loaded by the
+inference path exactly as a hub checkpoint is (``AutoProcessor`` +
+``AutoModelForImageTextToText``): nothing in the pipeline knows it is the demo.
+
+The lineage mirrors how real models are made, on the synthetic benchmark's
+*training* split (disjoint from the evaluation items):
+
+- ``pt``: caption pretraining only ("from left to right: a red circle, ... ; the
+  sign says stop"). Given a question it continues like a caption: the raw
+  pretrained checkpoint of the paper's Gemma confound.
+- ``it``: supervised fine-tuning from ``pt`` on the four tasks in chat format;
+  answers verbosely ("There are two circles.") unless the prompt carries the
+  concise instruction, then with the short answer; MCQ with the letter.
+- ``po``: preference optimisation from ``it`` on pairs that prefer the correct
+  concise answer to a wrong one: DPO plus an SFT term on the chosen answer
+  (MPO-style, as InternVL2.5-MPO was made). A plain implementation (``dpo_loss``,
+  unit-tested against a hand-computed value); TRL's trainer was not used, to keep
+  the tiny custom checkpoint's loop transparent and deterministic.
+
+Determinism: every stage seeds torch and Python from ``seed``; on one machine
+(same library versions and thread count) the same seed gives the same weights
+(``weights_hash``). The zoo is cached under a hash of its config
+(``config_hash``): notebook 00 skips training when that hash is already trained.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import random
+import re
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+from . import prompts
+from .data import synthetic
+
+ZOO_KEYS = ("dir", "seed", "image_size", "patch_size", "image_tokens", "text_hidden", "text_layers",
+            "vision_hidden", "vision_layers", "heads", "vocab_size", "train_items", "steps", "batch_size",
+            "lr", "dpo_beta", "sft_weight", "threads")
+
+DEFAULTS = {
+    "seed": 0, "image_size": 224, "patch_size": 28, "image_tokens": 16, "text_hidden": 128,
+    "text_layers": 3, "vision_hidden": 96, "vision_layers": 3, "heads": 2, "vocab_size": 600,
+    "train_items": 2000, "steps": {"pt": 700, "it": 1800, "po": 200}, "batch_size": 32,
+    "lr": {"pt": 3e-3, "it": 2e-3, "po": 1e-4}, "dpo_beta": 0.1, "sft_weight": 1.0, "threads": 2,
+}
+STAGES = ("pt", "it", "po")
+TASKS = ("synth-spatial", "synth-vqa", "synth-text", "synth-mcq")
+SPECIAL = ["<pad>", "<eos>", "<bos>", "<unk>", "<start_of_turn>", "<end_of_turn>", "<start_of_image>",
+           "<end_of_image>", "<image_soft_token>"]
+CHAT_TEMPLATE = (
+    "{{ bos_token }}{% for message in messages %}<start_of_turn>"
+    "{{ 'model' if message['role'] == 'assistant' else message['role'] }}\n"
+    "{% if message['content'] is string %}{{ message['content'] }}{% else %}"
+    "{% for item in message['content'] %}{% if item['type'] == 'image' %}<start_of_image>"
+    "{% elif item['type'] == 'text' %}{{ item['text'] }}{% endif %}{% endfor %}{% endif %}"
+    "<end_of_turn>\n{% endfor %}{% if add_generation_prompt %}<start_of_turn>model\n{% endif %}"
+)
+
+
+def config(z: dict | None) -> dict:
+    """The zoo params with defaults filled in (``steps`` and ``lr`` merged per stage)."""
+    z = dict(z or {})
+    out = {**DEFAULTS, **{k: v for k, v in z.items() if k not in ("steps", "lr")}}
+    out["steps"] = {**DEFAULTS["steps"], **(z.get("steps") or {})}
+    out["lr"] = {**DEFAULTS["lr"], **(z.get("lr") or {})}
+    side = out["image_size"] // out["patch_size"]
+    per_side = math.isqrt(out["image_tokens"])
+    if per_side ** 2 != out["image_tokens"] or side % per_side:
+        raise ValueError(f"zoo: image_tokens={out['image_tokens']} must be a square whose side divides "
+                         f"image_size/patch_size = {side}")
+    return out
+
+
+def config_hash(cfg: dict) -> str:
+    """Hash of everything that determines the weights (not where they are stored)."""
+    key = {k: v for k, v in cfg.items() if k != "dir"}
+    return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:12]
+
+
+# --- text: captions, answers, tokenizer --------------------------------------------------
+
+def caption(scene: dict | str) -> str:
+    """A caption describing the scene left to right (the pretraining target)."""
+    s = json.loads(scene) if isinstance(scene, str) else scene
+    objs = [f"a {o['size']} {o['colour']} {o['shape']}" for o in s["objects"]]
+    parts = []
+    if objs:
+        parts.append("from left to right: " + ", ".join(objs))
+    if s.get("sign"):
+        parts.append(f"the sign says {s['sign']}")
+    return ("; ".join(parts) or "an empty scene") + "."
+
+
+def verbose_answer(row) -> str:
+    """The full-sentence answer an instruction-tuned model gives without the concise instruction."""
+    qt, ans, q = row["question_type"], str(row["answer"]), str(row["question"])
+    if len(row["options"]):
+        return ans  # multiple choice: the letter
+    if qt == "count":
+        shape = re.search(r"How many (\w+)s are", q).group(1)
+        n = int(ans)
+        word = synthetic.NUMBER_WORDS[n]
+        return f"There {'is' if n == 1 else 'are'} {word} {shape}{'' if n == 1 else 's'}."
+    if qt == "colour":
+        shape = re.search(r"color is the (\w+)\?", q).group(1)
+        return f"The {shape} is {ans}."
+    if qt == "shape":
+        colour = re.search(r"the (\w+) object", q).group(1)
+        return f"The {colour} object is a {ans}."
+    if qt == "relation_yesno":
+        return "Yes, it is." if ans == "yes" else "No, it is not."
+    if qt == "relation_shape":
+        return f"It is a {ans}."
+    if qt == "relation_colour":
+        return f"It is {ans}."
+    if qt == "ocr":
+        return f"The sign says {ans}."
+    return ans
+
+
+def wrong_answer(row, rng: random.Random) -> str:
+    """A plausible wrong concise answer (the rejected side of a preference pair)."""
+    ans = str(row["answer"])
+    if len(row["options"]):
+        return rng.choice([L for L in prompts.LETTERS[:len(row["options"])] if L != ans])
+    pools = {"count": [str(i) for i in range(1, 6)], "colour": list(synthetic.COLOURS),
+             "relation_colour": list(synthetic.COLOURS), "shape": list(synthetic.SHAPES),
+             "relation_shape": list(synthetic.SHAPES), "relation_yesno": ["yes", "no"],
+             "ocr": list(synthetic.WORDS)}
+    return rng.choice([x for x in pools.get(row["question_type"], [ans + "s"]) if x != ans])
+
+
+def corpus() -> list[str]:
+    """Text the tokenizer is trained on: every phrase the benchmark and prompts use."""
+    lines = [prompts.CONCISE, prompts.MCQ_INSTRUCTION, "Question: Answer:", "user model"]
+    vocab = (list(synthetic.SHAPES) + list(synthetic.COLOURS) + list(synthetic.WORDS)
+             + [w.upper() for w in synthetic.WORDS] + [s for v in synthetic.SYNONYMS.values() for s in v]
+             + list(synthetic.NUMBER_WORDS.values()) + [str(i) for i in range(10)] + ["yes", "no"])
+    for w in vocab:
+        lines += [w, f" {w}", f"{w}s", f"a {w}", f"the {w}"]
+    for d in TASKS:
+        for i in range(60):
+            it = synthetic.make_item(d, i, seed=12345, split="tokenizer")
+            lines += [it["question"], caption(it["scene"]), verbose_answer(it)]
+            lines += [f"{L}. {o}" for L, o in zip(prompts.LETTERS, it["options"])]
+    lines += [f" {L}" for L in prompts.LETTERS[:4]] + list(prompts.LETTERS[:4])
+    return lines
+
+
+def build_tokenizer(vocab_size: int):
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import PreTrainedTokenizerFast
+
+    tok = Tokenizer(models.BPE(unk_token="<unk>"))
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=SPECIAL, show_progress=False,
+                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
+    tok.train_from_iterator(corpus(), trainer)
+    return PreTrainedTokenizerFast(
+        tokenizer_object=tok, bos_token="<bos>", eos_token="<eos>", pad_token="<pad>", unk_token="<unk>",
+        extra_special_tokens={"boi_token": "<start_of_image>", "eoi_token": "<end_of_image>",
+                              "image_token": "<image_soft_token>"},
+        padding_side="left", chat_template=CHAT_TEMPLATE)
+
+
+def build_processor(cfg: dict):
+    from transformers import Gemma3Processor
+    from transformers.models.gemma3.image_processing_pil_gemma3 import Gemma3ImageProcessorPil
+
+    tok = build_tokenizer(cfg["vocab_size"])
+    ip = Gemma3ImageProcessorPil(size={"height": cfg["image_size"], "width": cfg["image_size"]},
+                                 image_mean=[0.5] * 3, image_std=[0.5] * 3)
+    return Gemma3Processor(image_processor=ip, tokenizer=tok, chat_template=CHAT_TEMPLATE,
+                           image_seq_length=cfg["image_tokens"])
+
+
+def build_model(cfg: dict, processor):
+    import torch
+    from transformers import Gemma3Config, Gemma3ForConditionalGeneration, Gemma3TextConfig, SiglipVisionConfig
+
+    tok = processor.tokenizer
+    th, vh, heads = cfg["text_hidden"], cfg["vision_hidden"], cfg["heads"]
+    text = Gemma3TextConfig(vocab_size=len(tok), hidden_size=th, intermediate_size=2 * th,
+                            num_hidden_layers=cfg["text_layers"], num_attention_heads=heads, num_key_value_heads=1,
+                            head_dim=th // heads, max_position_embeddings=512, sliding_window=256,
+                            pad_token_id=tok.pad_token_id, bos_token_id=tok.bos_token_id,
+                            eos_token_id=tok.eos_token_id)
+    vision = SiglipVisionConfig(hidden_size=vh, intermediate_size=2 * vh, num_hidden_layers=cfg["vision_layers"],
+                                num_attention_heads=heads, image_size=cfg["image_size"], patch_size=cfg["patch_size"])
+    c = Gemma3Config(text_config=text, vision_config=vision, mm_tokens_per_image=cfg["image_tokens"],
+                     boi_token_index=tok.boi_token_id, eoi_token_index=tok.convert_tokens_to_ids("<end_of_image>"),
+                     image_token_index=tok.image_token_id)
+    torch.manual_seed(cfg["seed"])
+    model = Gemma3ForConditionalGeneration(c)
+    model.generation_config.eos_token_id = [tok.eos_token_id, tok.convert_tokens_to_ids("<end_of_turn>")]
+    model.generation_config.pad_token_id = tok.pad_token_id
+    model.generation_config.do_sample = False
+    return model
+
+
+def weights_hash(model) -> str:
+    h = hashlib.sha256()
+    for k, v in sorted(model.state_dict().items()):
+        h.update(k.encode())
+        h.update(v.detach().cpu().contiguous().numpy().tobytes())
+    return h.hexdigest()[:16]
+
+
+# --- training examples ----------------------------------------------------------------
+
+@dataclass
+class Example:
+    image: bytes
+    prompt: str
+    target: str
+    rejected: str | None = None
+
+
+def training_items(cfg: dict) -> pd.DataFrame:
+    """The zoo's training split: ``train_items`` per task (disjoint from evaluation items)."""
+    return pd.concat([synthetic.generate(d, cfg["train_items"], seed=cfg["seed"], split="train") for d in TASKS],
+                     ignore_index=True)
+
+
+def caption_examples(items: pd.DataFrame, processor) -> list[Example]:
+    ph = processor.image_token
+    return [Example(r["image"], ph, " " + caption(r["scene"])) for _, r in items.iterrows()]
+
+
+def sft_examples(items: pd.DataFrame, processor, rng: random.Random) -> list[Example]:
+    """Chat-format QA: with the concise instruction -> short answer; without -> a sentence."""
+    out = []
+    for _, r in items.iterrows():
+        opts = list(r["options"])
+        if opts:
+            p = prompts.build(processor, "chat", "gemma3", r["question"], opts, concise=True)
+            out.append(Example(r["image"], p, str(r["answer"])))
+            continue
+        for concise in (True, False):
+            p = prompts.build(processor, "chat", "gemma3", r["question"], concise=concise)
+            out.append(Example(r["image"], p, str(r["answer"]) if concise else verbose_answer(r)))
+    rng.shuffle(out)
+    return out
+
+
+def preference_examples(items: pd.DataFrame, processor, rng: random.Random) -> list[Example]:
+    """Pairs preferring the correct concise answer to a wrong one, under both prompt variants."""
+    out = []
+    for _, r in items.iterrows():
+        opts = list(r["options"])
+        concise = True if opts else rng.random() < 0.5
+        p = prompts.build(processor, "chat", "gemma3", r["question"], opts, concise=concise)
+        out.append(Example(r["image"], p, str(r["answer"]), wrong_answer(r, rng)))
+    rng.shuffle(out)
+    return out
+
+
+class Batcher:
+    """Fast collation for training: tokenisation and decoded pixels are cached per example.
+
+    Produces exactly what ``processor(text=..., images=...)`` produces (input_ids with the
+    image placeholder expanded, attention_mask, token_type_ids marking image tokens,
+    pixel_values normalised to [-1, 1]); ``tests/test_zoo.py`` checks the equality.
+    Labels mask everything but the target and the end-of-sequence token.
+    """
+
+    def __init__(self, processor):
+        self.processor = processor
+        self.tok = processor.tokenizer
+        self.size = processor.image_processor.size["height"]
+        self._ids: dict[tuple[str, str], tuple[list[int], int]] = {}
+        self._pix: dict[int, "np.ndarray"] = {}
+
+    def _encode(self, prompt: str, target: str) -> tuple[list[int], int]:
+        key = (prompt, target)
+        if key not in self._ids:
+            text = prompt.replace(self.processor.boi_token, self.processor.full_image_sequence)
+            ids = self.tok.encode(text + target + self.tok.eos_token, add_special_tokens=False)
+            tgt = self.tok.encode(target + self.tok.eos_token, add_special_tokens=False)
+            if ids[len(ids) - len(tgt):] != tgt:  # the prompt/target boundary must not merge tokens
+                raise ValueError(f"target tokens do not align for prompt ending {prompt[-20:]!r}")
+            self._ids[key] = (ids, len(tgt))
+        return self._ids[key]
+
+    def _pixels(self, image: bytes) -> "np.ndarray":
+        import io
+
+        from PIL import Image
+
+        k = hash(image)
+        if k not in self._pix:
+            im = Image.open(io.BytesIO(image)).convert("RGB")
+            if im.size != (self.size, self.size):
+                im = im.resize((self.size, self.size), Image.BILINEAR)
+            self._pix[k] = np.asarray(im, dtype=np.uint8)
+        return self._pix[k]
+
+    def __call__(self, batch: list[Example], target_attr: str = "target"):
+        import torch
+
+        encs = [self._encode(ex.prompt, getattr(ex, target_attr)) for ex in batch]
+        width = max(len(ids) for ids, _ in encs)
+        pad = self.tok.pad_token_id
+        input_ids = torch.full((len(batch), width), pad, dtype=torch.long)
+        attention = torch.zeros((len(batch), width), dtype=torch.long)
+        labels = torch.full((len(batch), width), -100, dtype=torch.long)
+        for i, (ids, n_tgt) in enumerate(encs):
+            input_ids[i, :len(ids)] = torch.tensor(ids)
+            attention[i, :len(ids)] = 1
+            labels[i, len(ids) - n_tgt:len(ids)] = torch.tensor(ids[len(ids) - n_tgt:])
+        pix = np.stack([self._pixels(ex.image) for ex in batch])
+        pixel_values = (torch.from_numpy(pix).permute(0, 3, 1, 2).float() / 255.0 - 0.5) / 0.5
+        token_type = (input_ids == self.tok.image_token_id).long()
+        return {"input_ids": input_ids, "attention_mask": attention, "token_type_ids": token_type,
+                "pixel_values": pixel_values, "labels": labels}
+
+
+# --- losses -----------------------------------------------------------------------------
+
+def sequence_logps(model, enc):
+    """Sum of log-probabilities of the labelled tokens of each sequence (teacher forcing)."""
+    import torch
+
+    inputs = {k: v for k, v in enc.items() if k != "labels"}
+    logits = model(**inputs).logits[:, :-1].float()
+    labels = enc["labels"][:, 1:]
+    mask = labels != -100
+    lp = torch.log_softmax(logits, -1).gather(-1, labels.clamp(min=0).unsqueeze(-1)).squeeze(-1)
+    return (lp * mask).sum(-1), mask.sum(-1)
+
+
+def dpo_loss(pol_chosen, pol_rejected, ref_chosen, ref_rejected, beta: float):
+    """DPO (Rafailov et al. 2023): -log sigmoid(beta * ((pi_w - ref_w) - (pi_l - ref_l))), batch mean."""
+    import torch.nn.functional as F
+
+    margin = (pol_chosen - ref_chosen) - (pol_rejected - ref_rejected)
+    return -F.logsigmoid(beta * margin).mean()
+
+
+def mpo_loss(pol_chosen, pol_rejected, ref_chosen, ref_rejected, chosen_tokens, beta: float, sft_weight: float):
+    """MPO-style objective: DPO plus the per-token NLL of the chosen answer (the SFT term)."""
+    sft = -(pol_chosen / chosen_tokens.clamp(min=1)).mean()
+    return dpo_loss(pol_chosen, pol_rejected, ref_chosen, ref_rejected, beta) + sft_weight * sft
+
+
+# --- training loops ---------------------------------------------------------------------------
+
+def _seed_all(seed: int) -> None:
+    import torch
+
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def _lr_at(step: int, total: int, peak: float) -> float:
+    warm = max(1, total // 20)
+    if step < warm:
+        return peak * (step + 1) / warm
+    return peak * 0.5 * (1 + math.cos(math.pi * (step - warm) / max(1, total - warm)))
+
+
+def train_sft(model, processor, examples: list[Example], steps: int, batch_size: int, lr: float, seed: int,
+              desc: str, progress: bool = True) -> list[float]:
+    """Plain AdamW next-token training on the targets; returns the loss per step."""
+    import torch
+    from tqdm.auto import tqdm
+
+    _seed_all(seed)
+    model.train()
+    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
+    batcher = Batcher(processor)
+    order = list(range(len(examples)))
+    rng = random.Random(seed)
+    losses, pos = [], len(order)
+    for step in tqdm(range(steps), desc=desc, disable=not progress):
+        if pos + batch_size > len(order):
+            rng.shuffle(order)
+            pos = 0
+        batch = [examples[i] for i in order[pos:pos + batch_size]]
+        pos += batch_size
+        enc = batcher(batch)
+        for g in opt.param_groups:
+            g["lr"] = _lr_at(step, steps, lr)
+        loss = model(**enc).loss
+        opt.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        losses.append(float(loss.detach()))
+    model.eval()
+    return losses
+
+
+def train_preference(model, reference, processor, examples: list[Example], steps: int, batch_size: int,
+                     lr: float, beta: float, sft_weight: float, seed: int, desc: str = "po",
+                     progress: bool = True) -> list[float]:
+    """MPO-style preference optimisation against a frozen reference model."""
+    import torch
+    from tqdm.auto import tqdm
+
+    _seed_all(seed)
+    model.train()
+    reference.eval()
+    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.0)
+    batcher = Batcher(processor)
+    rng = random.Random(seed)
+    order = list(range(len(examples)))
+    losses, pos = [], len(order)
+    for step in tqdm(range(steps), desc=desc, disable=not progress):
+        if pos + batch_size > len(order):
+            rng.shuffle(order)
+            pos = 0
+        batch = [examples[i] for i in order[pos:pos + batch_size]]
+        pos += batch_size
+        enc_w, enc_l = batcher(batch, "target"), batcher(batch, "rejected")
+        with torch.no_grad():
+            ref_w, _ = sequence_logps(reference, enc_w)
+            ref_l, _ = sequence_logps(reference, enc_l)
+        pol_w, n_w = sequence_logps(model, enc_w)
+        pol_l, _ = sequence_logps(model, enc_l)
+        loss = mpo_loss(pol_w, pol_l, ref_w, ref_l, n_w, beta, sft_weight)
+        for g in opt.param_groups:
+            g["lr"] = _lr_at(step, steps, lr)
+        opt.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        losses.append(float(loss.detach()))
+    model.eval()
+    return losses
+
+
+# --- the whole zoo ------------------------------------------------------------------------------
+
+def is_trained(zoo_dir: Path, cfg: dict) -> bool:
+    meta = zoo_dir / "zoo.json"
+    if not meta.exists():
+        return False
+    info = json.loads(meta.read_text())
+    return info.get("config_hash") == config_hash(cfg) and all((zoo_dir / s / "config.json").exists() for s in STAGES)
+
+
+def train(zoo_dir: str | Path, z: dict | None, progress: bool = True,
+          log: Callable[[str], None] = print) -> dict:
+    """Train pt -> it -> po, save each with save_pretrained under ``zoo_dir/<stage>``.
+
+    Returns the metadata written to ``zoo_dir/zoo.json`` (config, its hash, weights
+    hashes, seconds and loss curves per stage).
+    """
+    import copy
+
+    import torch
+
+    cfg = config(z)
+    torch.set_num_threads(int(cfg["threads"]))
+    zoo_dir = Path(zoo_dir)
+    zoo_dir.mkdir(parents=True, exist_ok=True)
+    t0 = time.perf_counter()
+    processor = build_processor(cfg)
+    items = training_items(cfg)
+    log(f"training items: {len(items)} ({cfg['train_items']} per task), rendered in {time.perf_counter() - t0:.1f} s")
+    model = build_model(cfg, processor)
+    log(f"model: {sum(p.numel() for p in model.parameters()) / 1e6:.2f} M parameters")
+    info = {"config": cfg, "config_hash": config_hash(cfg), "stages": {}}
+    rng = random.Random(cfg["seed"])
+
+    def save(stage, m, losses, seconds):
+        m.save_pretrained(zoo_dir / stage)
+        processor.save_pretrained(zoo_dir / stage)
+        info["stages"][stage] = {"steps": len(losses), "seconds": round(seconds, 1), "weights": weights_hash(m),
+                                 "loss": losses}
+
+    t = time.perf_counter()
+    losses = train_sft(model, processor, caption_examples(items, processor), cfg["steps"]["pt"],
+                       cfg["batch_size"], cfg["lr"]["pt"], cfg["seed"] + 1, "pt (captions)", progress)
+    save("pt", model, losses, time.perf_counter() - t)
+    t = time.perf_counter()
+    losses = train_sft(model, processor, sft_examples(items, processor, rng), cfg["steps"]["it"],
+                       cfg["batch_size"], cfg["lr"]["it"], cfg["seed"] + 2, "it (instructions)", progress)
+    save("it", model, losses, time.perf_counter() - t)
+    reference = copy.deepcopy(model)
+    for p in reference.parameters():
+        p.requires_grad_(False)
+    t = time.perf_counter()
+    losses = train_preference(model, reference, processor, preference_examples(items, processor, rng),
+                              cfg["steps"]["po"], max(2, cfg["batch_size"] // 2), cfg["lr"]["po"],
+                              cfg["dpo_beta"], cfg["sft_weight"], cfg["seed"] + 3, "po (MPO-style)", progress)
+    save("po", model, losses, time.perf_counter() - t)
+    info["seconds_total"] = round(time.perf_counter() - t0, 1)
+    (zoo_dir / "zoo.json").write_text(json.dumps(info, indent=1))
+    return info

@@ -1,0 +1,187 @@
+"""Inference on tiny random Gemma-3 checkpoints built here: load (fp32 and NF4) -> prompt ->
+batched generate -> option probabilities -> store -> kill and resume -> batch-size invariance."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tinymodels import make_tiny_gemma3
+from vlmrobust import artifacts, corruptions, data, inference, models, prompts
+
+
+@pytest.fixture(scope="module")
+def tiny_dir(tmp_path_factory):
+    return make_tiny_gemma3(tmp_path_factory.mktemp("ckpt") / "tiny")
+
+
+@pytest.fixture(scope="module")
+def tiny(tiny_dir):
+    spec = {"source": str(tiny_dir), "family": "gemma3", "prompt_style": "chat", "dtype": "float32",
+            "quantization": "none"}
+    return models.load("tiny", spec, "test")
+
+
+@pytest.fixture(scope="module")
+def run_setup(tmp_path_factory):
+    """A run directory with samples and a manifest (2 items x 3 datasets, clean + 1 corruption)."""
+    out = tmp_path_factory.mktemp("outputs")
+    mp = pytest.MonkeyPatch()
+    mp.setenv("VLMROBUST_OUTPUTS", str(out))
+    samples = pd.concat([data.load_benchmark(d, 2, seed=1) for d in ("synth-vqa", "synth-mcq", "synth-text")],
+                        ignore_index=True)
+    artifacts.write_parquet(samples, artifacts.path("t", artifacts.SAMPLES))
+    manifest = corruptions.generate(samples, out / "t" / "corruptions", ("gaussian_noise",), [3],
+                                    workers=1, progress=False)
+    yield {"out": out, "samples": samples, "manifest": manifest}
+    mp.undo()
+
+
+def test_loads_through_auto_classes_with_local_revision(tiny):
+    assert type(tiny.model).__name__ == "Gemma3ForConditionalGeneration"
+    assert type(tiny.processor).__name__ == "Gemma3Processor"
+    assert tiny.revision.startswith("local-") and tiny.device == "cpu"
+    assert tiny.processor.tokenizer.padding_side == "left"
+
+
+def test_nf4_quantisation_on_cpu(tiny_dir):
+    spec = {"source": str(tiny_dir), "family": "gemma3", "prompt_style": "chat", "dtype": "float32",
+            "quantization": "nf4"}
+    lm = models.load("tiny-nf4", spec, "test")
+    assert "Linear4bit" in models.describe(lm)["linear_layers"]
+    from PIL import Image
+
+    out = inference.generate_batch(lm, [Image.new("RGB", (224, 224), "red")],
+                                   [prompts.build(lm.processor, "chat", "gemma3", "What color?")], 4)
+    assert isinstance(out[0]["response"], str) and 0 <= out[0]["new_tokens"] <= 4
+
+
+def test_prompts_chat_and_completion(tiny):
+    chat = prompts.build(tiny.processor, "chat", "gemma3", "What color is the circle?", concise=True)
+    assert chat.startswith("<bos><start_of_turn>user\n<start_of_image>What color is the circle?\n"
+                           + prompts.CONCISE) and chat.endswith("<start_of_turn>model\n")
+    comp = prompts.build(tiny.processor, "completion", "gemma3", "How many?", concise=False)
+    assert comp == "<start_of_image>Question: How many?\nAnswer:"
+    mcq = prompts.question_text("Which?", ["cat", "dog"], hint="Look.")
+    assert mcq == "Look.\nWhich?\nA. cat\nB. dog\n" + prompts.MCQ_INSTRUCTION
+    assert prompts.variants_for("synth-vqa", ["concise", "plain"], ["synth-vqa"]) == ["concise", "plain"]
+    assert prompts.variants_for("synth-mcq", ["concise", "plain"], ["synth-vqa"]) == ["concise"]
+
+
+def test_chat_style_without_template_fails_before_weights_load(tmp_path):
+    d = make_tiny_gemma3(tmp_path / "notemplate", chat_template=False)
+    (d / "chat_template.jinja").unlink(missing_ok=True)
+    with pytest.raises(models.ModelError, match="no chat template"):
+        models.check("m", {"source": str(d), "prompt_style": "chat"}, "test")
+
+
+def test_missing_local_checkpoint_and_uncached_hub_id(monkeypatch):
+    with pytest.raises(models.ModelError, match="Train the demo zoo first"):
+        models.check("zoo-it", {"source": "{run_dir}/zoo/it", "prompt_style": "chat"}, "nope")
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.raises(models.ModelError, match="not in the local Hugging Face cache.*models.qw.source"):
+        models.check("qw", {"source": "Qwen/Qwen2-VL-2B-Instruct", "prompt_style": "chat"}, "x")
+    with pytest.raises(models.ModelError, match="unresolved"):
+        models.check("g7", {"source": "x", "prompt_style": "chat", "unresolved": "no such model"}, "x")
+
+
+def test_quantization_check_rejects_unknown_device():
+    with pytest.raises(models.ModelError, match="cannot run 'nf4' on device 'nodevice'"):
+        models.check_quantization("nf4", "nodevice")
+
+
+def test_option_probabilities(tiny, run_setup):
+    s = run_setup["samples"]
+    row = s[s["dataset"] == "synth-mcq"].iloc[0]
+    img = corruptions.load_image(run_setup["manifest"].iloc[0], run_setup["out"] / "t" / "corruptions")
+    text = prompts.build(tiny.processor, "chat", "gemma3", row["question"], list(row["options"]))
+    out = inference.generate_batch(tiny, [img], [text], 3, [4])[0]
+    assert out["option_letters"] == "ABCD"
+    assert sum(out["option_probs"]) == pytest.approx(1.0, abs=1e-5)
+    assert 0 < out["letter_mass"] <= 1
+    ids = inference.letter_token_ids(tiny.processor.tokenizer, "ABCD")
+    assert all(len(v) >= 1 for v in ids.values())
+
+
+def test_batched_generation_equals_batch_size_one(tiny, run_setup):
+    m, s = run_setup["manifest"], run_setup["samples"]
+    root = run_setup["out"] / "t" / "corruptions"
+    rows = m.merge(s[["dataset", "sample_id", "question", "options"]], on=["dataset", "sample_id"]).head(6)
+    images = [corruptions.load_image(r, root) for _, r in rows.iterrows()]
+    texts = [prompts.build(tiny.processor, "chat", "gemma3", r["question"], list(r["options"]), concise=True)
+             for _, r in rows.iterrows()]
+    nopts = [len(r["options"]) for _, r in rows.iterrows()]
+    assert len(set(map(len, texts))) > 1  # different lengths -> real left padding
+    batched = inference.generate_batch(tiny, images, texts, 6, nopts)
+    single = [inference.generate_batch(tiny, [im], [t], 6, [k])[0] for im, t, k in zip(images, texts, nopts)]
+    assert [b["response"] for b in batched] == [x["response"] for x in single]
+    for b, x in zip(batched, single):
+        if b["option_probs"] is not None:
+            assert np.allclose(b["option_probs"], x["option_probs"], atol=1e-4)
+
+
+def test_plan_and_shards(run_setup):
+    s, m = run_setup["samples"], run_setup["manifest"]
+    full = inference.plan(s, m, ["concise", "plain"], ["synth-vqa", "synth-text"])
+    # vqa and text: 2 items x 2 conditions x 2 variants; mcq: 2 x 2 x 1
+    assert len(full) == 2 * 2 * 2 * 2 + 2 * 2
+    parts = [inference.plan(s, m, ["concise", "plain"], ["synth-vqa", "synth-text"], f"{i}/3") for i in range(3)]
+    keys = [set(map(tuple, p[inference.ITEM_KEY].itertuples(index=False))) for p in parts]
+    assert sum(len(k) for k in keys) == len(full)
+    assert set().union(*keys) == set(map(tuple, full[inference.ITEM_KEY].itertuples(index=False)))
+    with pytest.raises(inference.InferenceError):
+        inference.parse_shard("3/3")
+
+
+class Killed(Exception):
+    pass
+
+
+def test_store_kill_and_resume_without_duplicates(tiny, run_setup, tmp_path):
+    s, m = run_setup["samples"], run_setup["manifest"]
+    work = inference.plan(s, m, ["concise", "plain"], ["synth-vqa", "synth-text"])
+    store = inference.PredictionStore(tmp_path / "pred", "tiny")
+    root = run_setup["out"] / "t" / "corruptions"
+
+    def die(n):
+        if n == 2:
+            raise Killed
+
+    with pytest.raises(Killed):
+        inference.run_model(tiny, work, store, root, batch_size=3, max_new_tokens=3, chunk_size=3,
+                            progress=False, after_chunk=die)
+    partial = store.read()
+    assert 0 < len(partial) < len(work)
+    (store.root / "synth-mcq").mkdir(parents=True, exist_ok=True)
+    (store.root / "synth-mcq" / ".part-x.parquet.tmp123").write_bytes(b"half a file")  # killed mid-write
+    stats = inference.run_model(tiny, work, store, root, batch_size=3, max_new_tokens=3, chunk_size=3,
+                                progress=False)
+    assert stats["already_done"] == len(partial)
+    df = store.read()
+    assert len(df) == len(work) and not df.duplicated(inference.KEY).any()
+    assert set(df.columns) >= {"prompt", "response", "new_tokens", "latency_s", "image_sha256", "revision",
+                               "option_probs", "letter_mass", "dtype", "quantization", "backend"}
+    assert df.loc[df["dataset"] == "synth-mcq", "option_probs"].notna().all()
+    again = inference.run_model(tiny, work, store, root, 3, 3, 3, progress=False)
+    assert again["run"] == 0
+
+
+def test_image_that_changed_since_the_manifest_is_refused(tiny, run_setup, tmp_path):
+    import shutil
+
+    root = tmp_path / "corr"
+    shutil.copytree(run_setup["out"] / "t" / "corruptions", root)
+    s, m = run_setup["samples"], run_setup["manifest"]
+    work = inference.plan(s, m, ["concise"], [])
+    victim = root / work.iloc[0]["path"]
+    victim.write_bytes((root / work.iloc[1]["path"]).read_bytes())
+    with pytest.raises(corruptions.CorruptionError, match="sha256 does not match the manifest"):
+        inference.run_model(tiny, work, inference.PredictionStore(tmp_path / "p", "tiny"), root, 2, 2, 2,
+                            progress=False)
+
+
+def test_missing_manifest_is_reported_before_loading(outputs):
+    import vlmrobust.params as P
+
+    p = P.load("params/smoke.yaml")
+    with pytest.raises(artifacts.MissingArtifact, match="run 01_corruptions"):
+        inference.run(p, progress=False)
