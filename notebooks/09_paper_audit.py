@@ -41,7 +41,25 @@ benchmark = {'datasets': ['synth-spatial', 'synth-vqa', 'synth-text', 'synth-mcq
              'resize': 'center_crop',
              'sources': {}}
 corruptions = {'suite': 'pilot', 'severities': [1, 3, 5], 'format': 'png', 'jpeg_quality': 85, 'workers': 2}
-zoo = {'dir': '{run_dir}/zoo'}
+zoo = {'dir': '{run_dir}/zoo',
+       'seed': 0,
+       'image_size': 224,
+       'patch_size': 28,
+       'image_tokens': 16,
+       'text_hidden': 128,
+       'text_layers': 3,
+       'vision_hidden': 96,
+       'vision_layers': 3,
+       'heads': 2,
+       'vocab_size': 600,
+       'train_items': 2000,
+       'steps': {'pt': 700, 'it': 1800, 'po': 200},
+       'batch_size': 32,
+       'lr': {'pt': 0.003, 'it': 0.002, 'po': 0.0001},
+       'dpo_beta': 0.1,
+       'sft_weight': 1.0,
+       'threads': 2,
+       'eval_items': 100}
 models = {'zoo-pt': {'source': '{run_dir}/zoo/pt',
                      'family': 'gemma3',
                      'prompt_style': 'completion',

@@ -85,3 +85,23 @@ def test_paper_audit_outputs(smoke_run):
     assert (audit["status"] != "mismatch").all()
     for fig in ("paper_figure2_clean_accuracy", "paper_figure3_mce", "paper_figure4_radar", "paper_figure6_rel_mce"):
         assert (run_dir / "figures" / f"{fig}.png").exists()
+
+
+def test_zoo_inference_and_scoring_outputs(smoke_run):
+    _, run_dir = smoke_run
+    for stage in ("pt", "it", "po"):
+        assert (run_dir / "zoo" / stage / "config.json").exists()
+    goals = pd.read_csv(run_dir / "tables" / "zoo_goals.csv")
+    assert len(goals) == 6 and goals["measured"].notna().all()
+    preds = pd.concat(pd.read_parquet(f) for f in (run_dir / "predictions").glob("*/*/part-*.parquet"))
+    n_items, n_conditions = 16, 1 + 4 * 2
+    # concise for every dataset, plus plain for synth-vqa and synth-text (the demo's concise_datasets)
+    per_model = n_items * n_conditions + 8 * n_conditions
+    assert preds.groupby("model").size().to_dict() == {"zoo-it": per_model, "zoo-po": per_model, "zoo-pt": per_model}
+    scores = pd.read_parquet(run_dir / "scores.parquet")
+    assert len(scores) == len(preds) and scores["score"].between(0, 1).all()
+    for t in ("table2_clean_accuracy", "table3_mce_global_reference", "table4_relative_mce",
+              "table5_ce_per_corruption", "table11_ce_per_pair", "relative_mce_bootstrap"):
+        assert (run_dir / "tables" / f"{t}.csv").exists(), t
+    t3 = pd.read_csv(run_dir / "tables" / "table3_mce_global_reference.csv", index_col=0)
+    assert t3.loc["zoo-it", "macro_mce"] == pytest.approx(1.0)  # the reference against itself

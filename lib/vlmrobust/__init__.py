@@ -19,14 +19,12 @@ __version__ = "0.1.0"
 # ``import vlmrobust as vr`` then ``vr.corruptions.corrupt(...)``: submodules load on first
 # use (PEP 562). Notebooks use this form because several module names (``corruptions``,
 # ``models``, ``inference``...) are also the names of top-level run parameters.
-_SUBMODULES = {"paths", "params", "provenance", "runner", "data", "corruptions", "scoring",
-               "metrics", "paper", "models", "inference", "zoo", "plots", "artifacts", "stats",
-               "notebook_cells"}
 
 
 def __getattr__(name):
-    if name in _SUBMODULES:
-        import importlib
+    import importlib
+    import importlib.util
 
+    if not name.startswith("_") and importlib.util.find_spec(f"{__name__}.{name}") is not None:
         return importlib.import_module(f"{__name__}.{name}")
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

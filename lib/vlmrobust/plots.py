@@ -169,3 +169,44 @@ def rel_bars(df, value: str, title: str, datasets: list[str] | None = None,
     ax.legend(fontsize=7, frameon=False, bbox_to_anchor=(1.01, 1), loc="upper left")
     fig.tight_layout()
     return fig
+
+
+def loss_curves(stages: dict, window: int = 25):
+    """Training loss per step for each zoo stage (moving average over ``window`` steps)."""
+    fig, axes = plt.subplots(1, len(stages), figsize=(4 * len(stages), 3), squeeze=False)
+    for ax, (name, st) in zip(axes[0], stages.items()):
+        loss = np.asarray(st["loss"], float)
+        ax.plot(loss, color="0.75", linewidth=0.7, label="per step")
+        if len(loss) >= window:
+            ma = np.convolve(loss, np.ones(window) / window, mode="valid")
+            ax.plot(np.arange(window - 1, len(loss)), ma, color="C0", label=f"mean of {window}")
+        ax.set_title(f"{name}: {st['steps']} steps, {st['seconds']:.0f} s", fontsize=9)
+        ax.set_xlabel("step")
+        ax.set_ylabel("loss")
+        ax.legend(fontsize=7, frameon=False)
+    fig.tight_layout()
+    return fig
+
+
+def accuracy_by_condition(acc, x: str, hue: str, facet: str, title: str, ylabel: str = "accuracy"):
+    """Bars of ``acc`` (a tidy frame with acc, ci_lo, ci_hi) per ``x`` and ``hue``, one panel per ``facet``."""
+    facets = list(dict.fromkeys(acc[facet]))
+    hues = list(dict.fromkeys(acc[hue]))
+    fig, axes = plt.subplots(1, len(facets), figsize=(3.3 * len(facets), 3.2), squeeze=False, sharey=True)
+    for ax, f in zip(axes[0], facets):
+        sub = acc[acc[facet] == f]
+        xs = list(dict.fromkeys(sub[x]))
+        w = 0.8 / len(hues)
+        for i, h in enumerate(hues):
+            d = sub[sub[hue] == h].set_index(x).reindex(xs)
+            pos = np.arange(len(xs)) - 0.4 + w * (i + 0.5)
+            err = np.vstack([d["acc"] - d["ci_lo"], d["ci_hi"] - d["acc"]])
+            ax.bar(pos, d["acc"], w, yerr=err, capsize=2, label=str(h), color=f"C{i}")
+        ax.set_xticks(np.arange(len(xs)), [str(v).replace("_", "\n") for v in xs], fontsize=7)
+        ax.set_title(str(f), fontsize=9)
+        ax.set_ylim(0, 1.05)
+    axes[0][0].set_ylabel(ylabel)
+    axes[0][-1].legend(fontsize=7, frameon=False, bbox_to_anchor=(1.01, 1), loc="upper left")
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig

@@ -97,6 +97,10 @@ def main(argv: list[str] | None = None) -> int:
     status = 0
     for nb in todo:
         t0 = time.monotonic()
+        if nb.stem.startswith("00_") and p.get("zoo") is None:
+            print(f"[{run}] {nb.stem} skipped: params name no demo zoo (zoo: null)", flush=True)
+            timings.append({"notebook": nb.stem, "status": "skipped", "seconds": 0.0})
+            continue
         print(f"[{run}] {nb.stem} ...", flush=True)
         try:
             execute(nb, out_dir / nb.name, a.params, p, a.log_output, a.timeout)

@@ -49,13 +49,15 @@ from .data import synthetic
 
 ZOO_KEYS = ("dir", "seed", "image_size", "patch_size", "image_tokens", "text_hidden", "text_layers",
             "vision_hidden", "vision_layers", "heads", "vocab_size", "train_items", "steps", "batch_size",
-            "lr", "dpo_beta", "sft_weight", "threads")
+            "lr", "dpo_beta", "sft_weight", "threads", "eval_items")
+NOT_HASHED = ("dir", "eval_items", "threads")  # do not change the weights (threads: same result, see docs)
 
 DEFAULTS = {
     "seed": 0, "image_size": 224, "patch_size": 28, "image_tokens": 16, "text_hidden": 128,
     "text_layers": 3, "vision_hidden": 96, "vision_layers": 3, "heads": 2, "vocab_size": 600,
     "train_items": 2000, "steps": {"pt": 700, "it": 1800, "po": 200}, "batch_size": 32,
     "lr": {"pt": 3e-3, "it": 2e-3, "po": 1e-4}, "dpo_beta": 0.1, "sft_weight": 1.0, "threads": 2,
+    "eval_items": 100,
 }
 STAGES = ("pt", "it", "po")
 TASKS = ("synth-spatial", "synth-vqa", "synth-text", "synth-mcq")
@@ -87,7 +89,7 @@ def config(z: dict | None) -> dict:
 
 def config_hash(cfg: dict) -> str:
     """Hash of everything that determines the weights (not where they are stored)."""
-    key = {k: v for k, v in cfg.items() if k != "dir"}
+    key = {k: v for k, v in cfg.items() if k not in NOT_HASHED}
     return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:12]
 
 
@@ -505,3 +507,88 @@ def train(zoo_dir: str | Path, z: dict | None, progress: bool = True,
     info["seconds_total"] = round(time.perf_counter() - t0, 1)
     (zoo_dir / "zoo.json").write_text(json.dumps(info, indent=1))
     return info
+
+
+# --- held-out evaluation against the zoo's goals -------------------------------------------
+
+GOAL_CORRUPTIONS = ("gaussian_noise", "defocus_blur", "brightness", "jpeg_compression")  # the pilot suite
+
+
+def format_ok(dataset_scorer: str, response: str, options) -> bool:
+    """Does the response have the expected answer format? (MCQ: names one option; open-ended:
+    at most three words, i.e. an answer rather than a sentence or a caption)."""
+    from .scoring import extract_choice, options_dict
+
+    if dataset_scorer == "mcq":
+        return extract_choice(response, options_dict(options)) is not None
+    return 0 < len(str(response).split()) <= 3
+
+
+def evaluate(zoo_dir: str | Path, n: int, seed: int = 0, batch_size: int = 32, max_new_tokens: int = 24,
+             progress: bool = True) -> pd.DataFrame:
+    """Score pt, it and po on ``n`` held-out evaluation items per task: clean (concise and plain
+    prompts) and the pilot corruptions at severity 5 (concise). One row per response."""
+    import io
+
+    from PIL import Image
+    from tqdm.auto import tqdm
+
+    from . import corruptions, inference, models
+    from .data import DATASETS, load_benchmark
+    from .scoring import score_response
+
+    items = pd.concat([load_benchmark(d, n, seed=seed + 1000) for d in TASKS], ignore_index=True)
+    conds = [("none", 0)] + [(c, 5) for c in GOAL_CORRUPTIONS]
+    images = {}
+    for r in items.itertuples():
+        for c, sev in conds:
+            seed_c = corruptions.derive_seed(seed, r.dataset, r.sample_id, c, sev)
+            images[(r.dataset, r.sample_id, c)] = Image.fromarray(corruptions.corrupt(r.image, c, sev, seed_c))
+    rows = []
+    zoo_dir = Path(zoo_dir)
+    for stage in STAGES:
+        style = "completion" if stage == "pt" else "chat"
+        lm = models.load(f"zoo-{stage}", {"source": str(zoo_dir / stage), "prompt_style": style,
+                                          "family": "gemma3", "dtype": "float32"}, "zoo-eval")
+        jobs = []
+        for r in items.itertuples():
+            open_ended = DATASETS[r.dataset]["open_ended"]
+            for c, sev in conds:
+                for variant in (("concise", "plain") if (open_ended and c == "none") else ("concise",)):
+                    jobs.append((r, c, sev, variant))
+        for k in tqdm(range(0, len(jobs), batch_size), desc=f"evaluate {stage}", disable=not progress):
+            chunk = jobs[k:k + batch_size]
+            texts = [prompts.build(lm.processor, style, "gemma3", r.question, list(r.options),
+                                   concise=(v == "concise")) for r, c, sev, v in chunk]
+            outs = inference.generate_batch(lm, [images[(r.dataset, r.sample_id, c)] for r, c, sev, v in chunk],
+                                            texts, max_new_tokens, [len(r.options) for r, *_ in chunk])
+            for (r, c, sev, v), o in zip(chunk, outs):
+                sc = score_response(DATASETS[r.dataset]["scorer"], o["response"], r.answers, r.answer, r.options)
+                rows.append({"model": stage, "dataset": r.dataset, "sample_id": r.sample_id, "corruption": c,
+                             "severity": sev, "prompt_variant": v, "response": o["response"],
+                             "score": sc["score"], "format_ok": format_ok(DATASETS[r.dataset]["scorer"],
+                                                                          o["response"], r.options)})
+    return pd.DataFrame(rows)
+
+
+def goals(ev: pd.DataFrame) -> pd.DataFrame:
+    """The issue's goals, measured: one row per goal with the value, the target and a verdict."""
+    clean = ev[(ev["corruption"] == "none") & (ev["prompt_variant"] == "concise")]
+    acc = clean.groupby(["model", "dataset"])["score"].mean().unstack()
+    rows = []
+    for m in ("it", "po"):
+        v = float(acc.loc[m].mean())
+        rows.append((f"{m}: clean accuracy, mean of the four tasks (concise prompt)", v, ">= 0.70", v >= 0.70))
+    plain = ev[(ev["corruption"] == "none") & (ev["prompt_variant"] == "plain") & (ev["model"] == "it")]
+    for d in ("synth-vqa", "synth-text"):
+        drop = float(acc.loc["it", d] - plain[plain["dataset"] == d]["score"].mean())
+        rows.append((f"it: accuracy lost on {d} without the concise instruction", drop, "marked (>= 0.30)",
+                     drop >= 0.30))
+    pt = clean[clean["model"] == "pt"]
+    v = float(pt["format_ok"].mean())
+    rows.append(("pt: share of responses in the expected answer format", v, "rare (<= 0.20)", v <= 0.20))
+    it = ev[(ev["model"] == "it") & (ev["prompt_variant"] == "concise")]
+    by = it.groupby(["corruption"])["score"].mean()
+    v = float(by["none"] - by[list(GOAL_CORRUPTIONS)].mean())
+    rows.append(("it: accuracy lost at severity 5, mean over the pilot corruptions", v, ">= 0.10", v >= 0.10))
+    return pd.DataFrame(rows, columns=["goal", "measured", "target", "met"])

@@ -1,0 +1,156 @@
+"""This run's results in the shapes of the paper's tables (notebook 03).
+
+All main tables use the ``concise`` prompt variant (the paper's corrected prompts);
+the ``plain`` variant is the verbosity A/B of notebook 05. Where the run is the
+paper's configuration, ``side_by_side`` puts the paper's values next to ours.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from . import metrics
+from .params import enabled_pairs, run_models
+
+MAIN_VARIANT = "concise"
+
+
+def label(params: dict, model: str) -> str:
+    return params["models"][model].get("label", model)
+
+
+def main_scores(scores: pd.DataFrame) -> pd.DataFrame:
+    """The predictions the paper's tables are computed on (concise prompts)."""
+    return scores[scores["prompt_variant"] == MAIN_VARIANT]
+
+
+def pairs(params: dict) -> list[tuple[str, str, str, str]]:
+    return [(pid, p["base"], p["aligned"], p["method"]) for pid, p in enabled_pairs(params).items()]
+
+
+def clean_accuracy(scores: pd.DataFrame, params: dict, ci: float = 0.95) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Table 2 analogue (wide, with delta rows) and its tidy form with Wilson intervals (Figure 2)."""
+    s = main_scores(scores)
+    acc = metrics.accuracy_table(s[s["corruption"] == "none"], by=["model", "dataset"], ci=ci)
+    datasets = params["benchmark"]["datasets"]
+    wide, tidy = [], []
+    for pid, base, aligned, method in pairs(params):
+        vals = {}
+        for role, m in (("base", base), ("aligned", aligned)):
+            a = acc[acc["model"] == m].set_index("dataset").reindex(datasets)
+            vals[role] = a["acc"]
+            wide.append({"pair": pid, "role": role, "model": label(params, m), **a["acc"].to_dict()})
+            for d in datasets:
+                tidy.append({"pair": pid, "pair_label": f"{pid} ({method})", "role": role, "model": m,
+                             "dataset": d, "acc": a.loc[d, "acc"], "ci_lo": a.loc[d, "ci_lo"],
+                             "ci_hi": a.loc[d, "ci_hi"], "n": a.loc[d, "n"]})
+        wide.append({"pair": pid, "role": "delta", "model": "aligned - base",
+                     **(vals["aligned"] - vals["base"]).to_dict()})
+    return pd.DataFrame(wide).set_index(["pair", "role", "model"]), pd.DataFrame(tidy)
+
+
+def mce_global(scores: pd.DataFrame, params: dict) -> pd.DataFrame:
+    """Tables 3 / 9 / 10 analogue: mCE of every run model against the global reference."""
+    a = params.get("analysis", {})
+    t = metrics.mce_table(main_scores(scores), run_models(params), params["reference"],
+                          params["benchmark"]["datasets"], a.get("min_denominator", 0))
+    t.insert(0, "label", [label(params, m) for m in t.index])
+    return t.sort_values("macro_mce")
+
+
+def mce_long(mce: pd.DataFrame, params: dict) -> pd.DataFrame:
+    """Tidy (pair, role, dataset, mce) rows for Figures 3 and 4."""
+    rows = []
+    for pid, base, aligned, method in pairs(params):
+        for role, m in (("base", base), ("aligned", aligned)):
+            for d in params["benchmark"]["datasets"]:
+                rows.append({"pair": pid, "pair_label": f"{pid} ({method})", "role": role, "model": m,
+                             "dataset": d, "mce": mce.loc[m, d]})
+    return pd.DataFrame(rows)
+
+
+def relative(scores: pd.DataFrame, params: dict) -> pd.DataFrame:
+    """Table 4 analogue in both forms: ``rel_mce_ratio`` (what the paper's Table 4 reports) and
+    ``rel_mce_intra`` (eq. 1 with the base as the reference)."""
+    a = params.get("analysis", {})
+    out = []
+    for pid, base, aligned, method in pairs(params):
+        r = metrics.relative_mce(main_scores(scores), base, aligned, params["reference"],
+                                 params["benchmark"]["datasets"], a.get("min_denominator", 0))
+        out.append(r.assign(pair=pid, method=method))
+    return pd.concat(out, ignore_index=True)
+
+
+def ce_by_corruption(scores: pd.DataFrame, params: dict, dataset: str) -> pd.DataFrame:
+    """Table 5 analogue: CE per corruption for every pair's base (B) and aligned (A) model
+    against the global reference, on one dataset, with the mCE row."""
+    a = params.get("analysis", {})
+    cols = {}
+    for pid, base, aligned, _ in pairs(params):
+        for tag, m in (("B", base), ("A", aligned)):
+            ce = metrics.ce_table(main_scores(scores), m, params["reference"], dataset, a.get("min_denominator", 0))
+            col = ce.set_index("corruption")["ce"]
+            col.loc["mCE"] = metrics.mce(ce)[0]
+            cols[f"{pid}_{tag}"] = col
+    return pd.DataFrame(cols)
+
+
+def intra_pair(scores: pd.DataFrame, params: dict) -> pd.DataFrame:
+    """Tables 7 / 11 analogue: per pair and dataset, CE per corruption of base and aligned
+    against the global reference, their ratio, and the intra-pair CE(aligned | base)."""
+    a = params.get("analysis", {})
+    rows = []
+    s = main_scores(scores)
+    for pid, base, aligned, _ in pairs(params):
+        for d in params["benchmark"]["datasets"]:
+            b = metrics.ce_table(s, base, params["reference"], d, a.get("min_denominator", 0)).set_index("corruption")
+            al = metrics.ce_table(s, aligned, params["reference"], d, a.get("min_denominator", 0)).set_index("corruption")
+            intra = metrics.ce_table(s, aligned, base, d, a.get("min_denominator", 0)).set_index("corruption")
+            for c in b.index:
+                rows.append({"pair": pid, "dataset": d, "corruption": c, "CE_b": b.loc[c, "ce"],
+                             "CE_a": al.loc[c, "ce"],
+                             "Rel": al.loc[c, "ce"] / b.loc[c, "ce"] if b.loc[c, "ce"] else np.nan,
+                             "CE_a_given_b": intra.loc[c, "ce"], "base_errors_items": intra.loc[c, "den_items"]})
+    return pd.DataFrame(rows)
+
+
+def bootstrap(scores: pd.DataFrame, params: dict) -> pd.DataFrame:
+    """Paired item-bootstrap intervals for every pair and dataset (mCEs, both Rel. mCE forms, CEs)."""
+    a = params.get("analysis", {})
+    out = []
+    for pid, base, aligned, _ in pairs(params):
+        for d in params["benchmark"]["datasets"]:
+            b = metrics.bootstrap_pair(main_scores(scores), d, base, aligned, params["reference"],
+                                       n_boot=a.get("bootstrap", 2000), seed=params["seed"],
+                                       ci=a.get("ci", 0.95), min_denominator=a.get("min_denominator", 0))
+            out.append(b.assign(pair=pid))
+    return pd.concat(out, ignore_index=True)
+
+
+def parse_rates(scores: pd.DataFrame) -> pd.DataFrame:
+    """Share of responses the scorer could not parse, per model, dataset, prompt and condition."""
+    g = scores.groupby(["model", "dataset", "prompt_variant", "corruption"])["parse_ok"]
+    return (1 - g.mean()).rename("unparseable").reset_index()
+
+
+PAPER_DATASETS = {"gqa": "GQA", "vqav2": "VQAv2", "textvqa": "TextVQA", "mmbench": "MMBench"}
+
+
+def is_paper_configuration(params: dict) -> bool:
+    return set(params["benchmark"]["datasets"]) == set(PAPER_DATASETS)
+
+
+def side_by_side(rel: pd.DataFrame, params: dict) -> pd.DataFrame | None:
+    """Our Rel. mCE next to the paper's Table 4, when the run is the paper's configuration."""
+    from . import paper
+
+    if not is_paper_configuration(params):
+        return None
+    t4 = paper.table(4).set_index("pair")
+    rows = []
+    for r in rel.itertuples():
+        if r.pair in t4.index and r.dataset in PAPER_DATASETS:
+            rows.append({"pair": r.pair, "dataset": r.dataset, "ours_ratio": r.rel_mce_ratio,
+                         "ours_intra": r.rel_mce_intra, "paper": t4.loc[r.pair, PAPER_DATASETS[r.dataset]]})
+    return pd.DataFrame(rows)

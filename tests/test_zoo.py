@@ -1,0 +1,102 @@
+"""The demo zoo: losses against hand-computed values, config hashing, training data, and a
+micro-zoo that trains, saves and loads through the inference path in seconds."""
+
+import io
+import json
+import math
+import random
+
+import pytest
+import torch
+from PIL import Image
+
+from tinymodels import TINY
+from vlmrobust import inference, models, prompts, zoo
+from vlmrobust.data import synthetic
+
+
+def test_dpo_loss_by_hand():
+    # margin = (-1 - -1.5) - (-2 - -1.5) = 1.0; loss = -log sigmoid(0.5 * 1.0) = log(1 + e^-0.5)
+    t = torch.tensor
+    loss = zoo.dpo_loss(t([-1.0]), t([-2.0]), t([-1.5]), t([-1.5]), beta=0.5)
+    assert float(loss) == pytest.approx(math.log(1 + math.exp(-0.5)), abs=1e-6)
+    # batch mean over two pairs, the second with margin -2 (beta 0.5): log(1 + e^1)
+    loss2 = zoo.dpo_loss(t([-1.0, -3.0]), t([-2.0, -1.0]), t([-1.5, -2.0]), t([-1.5, -2.0]), beta=0.5)
+    assert float(loss2) == pytest.approx((math.log(1 + math.exp(-0.5)) + math.log(1 + math.exp(1.0))) / 2)
+
+
+def test_mpo_loss_adds_per_token_nll_of_the_chosen_answer():
+    t = torch.tensor
+    dpo = zoo.dpo_loss(t([-1.0]), t([-2.0]), t([-1.5]), t([-1.5]), 0.5)
+    mpo = zoo.mpo_loss(t([-1.0]), t([-2.0]), t([-1.5]), t([-1.5]), t([4]), beta=0.5, sft_weight=2.0)
+    assert float(mpo) == pytest.approx(float(dpo) + 2.0 * (1.0 / 4))
+
+
+def test_config_hash_changes_with_the_config_not_the_directory():
+    a = zoo.config({"dir": "a"})
+    assert zoo.config_hash(a) == zoo.config_hash(zoo.config({"dir": "b"}))
+    assert zoo.config_hash(a) != zoo.config_hash(zoo.config({"dir": "a", "seed": 1}))
+    assert zoo.config_hash(a) != zoo.config_hash(zoo.config({"dir": "a", "steps": {"it": 5}}))
+    with pytest.raises(ValueError, match="image_tokens"):
+        zoo.config({"image_tokens": 10})
+
+
+def test_captions_and_verbose_answers():
+    scene = {"objects": [{"shape": "circle", "colour": "red", "size": "small", "x": 1, "y": 1},
+                         {"shape": "square", "colour": "blue", "size": "large", "x": 9, "y": 1}], "sign": "stop"}
+    assert zoo.caption(scene) == "from left to right: a small red circle, a large blue square; the sign says stop."
+    row = {"question_type": "count", "answer": "2", "question": "How many circles are there?", "options": []}
+    assert zoo.verbose_answer(row) == "There are two circles."
+    row = {"question_type": "count", "answer": "1", "question": "How many squares are there?", "options": []}
+    assert zoo.verbose_answer(row) == "There is one square."
+    assert zoo.verbose_answer({"question_type": "ocr", "answer": "taxi", "question": "", "options": []}) == \
+        "The sign says taxi."
+    r = {"question_type": "colour", "answer": "red", "question": "", "options": ["a", "b", "c", "d"]}
+    assert zoo.verbose_answer({**r, "answer": "C"}) == "C"
+    assert zoo.wrong_answer({**r, "answer": "C"}, random.Random(0)) in "ABD"
+
+
+def test_training_items_are_the_train_split():
+    items = zoo.training_items(zoo.config({**TINY}))
+    assert len(items) == 4 * TINY["train_items"] and items["split"].eq("train").all()
+    assert items["sample_id"].str.startswith("train-").all()
+
+
+def test_batcher_matches_the_processor():
+    cfg = zoo.config(TINY)
+    proc = zoo.build_processor(cfg)
+    items = zoo.training_items(cfg)
+    exs = zoo.sft_examples(items, proc, random.Random(0))[:3]
+    enc = zoo.Batcher(proc)(exs)
+    ref = proc(text=[e.prompt + e.target + proc.tokenizer.eos_token for e in exs],
+               images=[[Image.open(io.BytesIO(e.image))] for e in exs], return_tensors="pt", padding=True,
+               padding_side="right")
+    for k in ("input_ids", "attention_mask", "token_type_ids"):
+        assert torch.equal(enc[k], ref[k]), k
+    assert torch.allclose(enc["pixel_values"], ref["pixel_values"], atol=1e-6)
+    for i, e in enumerate(exs):  # labels cover exactly the target + eos
+        lab = enc["labels"][i][enc["labels"][i] != -100].tolist()
+        assert proc.tokenizer.decode(lab) == e.target + proc.tokenizer.eos_token
+
+
+def test_micro_zoo_trains_saves_and_loads_through_the_inference_path(tmp_path):
+    info = zoo.train(tmp_path / "zoo", {**TINY, "dir": str(tmp_path / "zoo")}, progress=False, log=lambda m: None)
+    assert set(info["stages"]) == {"pt", "it", "po"}
+    assert all(len(s["loss"]) == 2 for s in info["stages"].values())
+    assert info["stages"]["it"]["weights"] != info["stages"]["po"]["weights"]  # po moved away from it
+    assert zoo.is_trained(tmp_path / "zoo", zoo.config(TINY))
+    assert not zoo.is_trained(tmp_path / "zoo", zoo.config({**TINY, "seed": 9}))
+    meta = json.loads((tmp_path / "zoo" / "zoo.json").read_text())
+    assert meta["config_hash"] == zoo.config_hash(zoo.config(TINY))
+    lm = models.load("zoo-po", {"source": str(tmp_path / "zoo" / "po"), "prompt_style": "chat",
+                                "family": "gemma3", "dtype": "float32"}, "t")
+    item = synthetic.make_item("synth-vqa", 0, seed=0)
+    out = inference.generate_batch(lm, [Image.open(io.BytesIO(item["image"]))],
+                                   [prompts.build(lm.processor, "chat", "gemma3", item["question"])], 4)
+    assert isinstance(out[0]["response"], str)
+
+
+def test_training_is_deterministic(tmp_path):
+    a = zoo.train(tmp_path / "a", {**TINY, "dir": "a"}, progress=False, log=lambda m: None)
+    b = zoo.train(tmp_path / "b", {**TINY, "dir": "b"}, progress=False, log=lambda m: None)
+    assert [s["weights"] for s in a["stages"].values()] == [s["weights"] for s in b["stages"].values()]
