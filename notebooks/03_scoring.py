@@ -185,7 +185,6 @@ main.pivot_table(index=["pair", "dataset"], columns="statistic", values=["estima
 
 # %%
 r6 = boot[boot["statistic"] == "rel_mce_ratio"].rename(columns={"estimate": "rel_mce"})
-r6 = r6.assign(pair_label=r6["pair"])
 fig = vr.plots.rel_bars(r6, "rel_mce", f"Figure 6 (this run): Rel. mCE (ratio form), paired bootstrap "
                         f"{int(100 * P['analysis'].get('ci', 0.95))}% CI", datasets=DATASETS,
                         errors=("ci_lo", "ci_hi"))

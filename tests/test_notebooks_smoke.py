@@ -105,3 +105,22 @@ def test_zoo_inference_and_scoring_outputs(smoke_run):
         assert (run_dir / "tables" / f"{t}.csv").exists(), t
     t3 = pd.read_csv(run_dir / "tables" / "table3_mce_global_reference.csv", index_col=0)
     assert t3.loc["zoo-it", "macro_mce"] == pytest.approx(1.0)  # the reference against itself
+
+
+def test_runner_skips_the_zoo_notebook_without_a_zoo(tmp_path, monkeypatch, capsys):
+    import yaml
+
+    p = yaml.safe_load((paths.PARAMS_DIR / "smoke.yaml").read_text())
+    p["zoo"] = None
+    f = tmp_path / "nozoo.yaml"
+    f.write_text(yaml.safe_dump(p))
+    nbdir = tmp_path / "notebooks"
+    nbdir.mkdir()
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells = [nbformat.v4.new_code_cell("raise RuntimeError('should not run')")]
+    nbformat.write(nb, nbdir / "00_demo_zoo.ipynb")
+    monkeypatch.setattr(paths, "NOTEBOOKS_DIR", nbdir)
+    monkeypatch.setenv("VLMROBUST_OUTPUTS", str(tmp_path / "out"))
+    assert runner.main(["--params", str(f)]) == 0
+    assert "00_demo_zoo skipped" in capsys.readouterr().out

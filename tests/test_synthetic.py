@@ -32,8 +32,11 @@ def test_schema_and_content(name):
             assert r["options"] == [] or len(r["options"]) == 0
         if name == "synth-vqa":
             assert len(r["answers"]) == 10
-            # the canonical answer is the annotators' plurality
-            assert r["answer"] == max(set(r["answers"]), key=list(r["answers"]).count)
+            # the canonical answer or one of its synonyms is given by at least 7 of 10 annotators
+            same = {r["answer"], *synthetic.SYNONYMS.get(r["answer"], [])}
+            if r["answer"].isdigit():
+                same.add(synthetic.NUMBER_WORDS[int(r["answer"])])
+            assert sum(a in same for a in r["answers"]) >= 7
 
 
 def test_vqa_annotators_include_synonyms_and_disagreement():

@@ -100,3 +100,10 @@ def test_training_is_deterministic(tmp_path):
     a = zoo.train(tmp_path / "a", {**TINY, "dir": "a"}, progress=False, log=lambda m: None)
     b = zoo.train(tmp_path / "b", {**TINY, "dir": "b"}, progress=False, log=lambda m: None)
     assert [s["weights"] for s in a["stages"].values()] == [s["weights"] for s in b["stages"].values()]
+
+
+def test_demo_params_spell_out_the_code_defaults():
+    from vlmrobust import params
+
+    demo = params.load("params/demo.yaml")["zoo"]
+    assert zoo.config(demo) == {**zoo.DEFAULTS, "dir": demo["dir"]}

@@ -202,7 +202,8 @@ def accuracy_by_condition(acc, x: str, hue: str, facet: str, title: str, ylabel:
             pos = np.arange(len(xs)) - 0.4 + w * (i + 0.5)
             err = np.vstack([d["acc"] - d["ci_lo"], d["ci_hi"] - d["acc"]])
             ax.bar(pos, d["acc"], w, yerr=err, capsize=2, label=str(h), color=f"C{i}")
-        ax.set_xticks(np.arange(len(xs)), [str(v).replace("_", "\n") for v in xs], fontsize=7)
+        ax.set_xticks(np.arange(len(xs)), [str(v).replace("_", "\n") for v in xs], fontsize=7, rotation=30,
+                      ha="right")
         ax.set_title(str(f), fontsize=9)
         ax.set_ylim(0, 1.05)
     axes[0][0].set_ylabel(ylabel)

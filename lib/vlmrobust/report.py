@@ -119,12 +119,12 @@ def bootstrap(scores: pd.DataFrame, params: dict) -> pd.DataFrame:
     """Paired item-bootstrap intervals for every pair and dataset (mCEs, both Rel. mCE forms, CEs)."""
     a = params.get("analysis", {})
     out = []
-    for pid, base, aligned, _ in pairs(params):
+    for pid, base, aligned, method in pairs(params):
         for d in params["benchmark"]["datasets"]:
             b = metrics.bootstrap_pair(main_scores(scores), d, base, aligned, params["reference"],
                                        n_boot=a.get("bootstrap", 2000), seed=params["seed"],
                                        ci=a.get("ci", 0.95), min_denominator=a.get("min_denominator", 0))
-            out.append(b.assign(pair=pid))
+            out.append(b.assign(pair=pid, pair_label=f"{pid} ({method})"))
     return pd.concat(out, ignore_index=True)
 
 
