@@ -44,7 +44,7 @@ def test_config_hash_changes_with_the_config_not_the_directory():
 def test_captions_and_verbose_answers():
     scene = {"objects": [{"shape": "circle", "colour": "red", "size": "small", "x": 1, "y": 1},
                          {"shape": "square", "colour": "blue", "size": "large", "x": 9, "y": 1}], "sign": "stop"}
-    assert zoo.caption(scene) == "from left to right: a small red circle, a large blue square; the sign says stop."
+    assert zoo.caption(scene) == "small red circle, large blue square; sign: stop."
     row = {"question_type": "count", "answer": "2", "question": "How many circles are there?", "options": []}
     assert zoo.verbose_answer(row) == "There are two circles."
     row = {"question_type": "count", "answer": "1", "question": "How many squares are there?", "options": []}
