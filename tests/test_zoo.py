@@ -107,3 +107,11 @@ def test_demo_params_spell_out_the_code_defaults():
 
     demo = params.load("params/demo.yaml")["zoo"]
     assert zoo.config(demo) == {**zoo.DEFAULTS, "dir": demo["dir"]}
+
+
+def test_format_ok_accepts_answers_and_rejects_captions_and_sentences():
+    assert zoo.format_ok("vqa", "Two.", [])
+    assert zoo.format_ok("exact", "STOP", [])
+    assert not zoo.format_ok("vqa", "small red circle.", [])
+    assert not zoo.format_ok("vqa", "There are two circles.", [])
+    assert zoo.format_ok("mcq", "B", ["x", "y"]) and not zoo.format_ok("mcq", "A or B", ["x", "y"])

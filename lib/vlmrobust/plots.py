@@ -98,7 +98,7 @@ def paired_bars(df, value: str, ylabel: str, title: str, ref_line: float | None 
             yerr = None
             if errors is not None:
                 lo, hi = sub[errors[0]].to_numpy(), sub[errors[1]].to_numpy()
-                yerr = np.vstack([sub[value] - lo, hi - sub[value]])
+                yerr = np.clip(np.vstack([sub[value] - lo, hi - sub[value]]), 0, None)
             label = f"{sub['pair_label'].dropna().iloc[0] if 'pair_label' in sub else p} {role}"
             ax.bar(x, sub[value], width, color=colours[p], edgecolor="black", linewidth=0.5,
                    hatch="//" if role == "aligned" else None, alpha=0.9 if role == "base" else 0.55,
@@ -158,7 +158,7 @@ def rel_bars(df, value: str, title: str, datasets: list[str] | None = None,
         x = np.arange(len(datasets)) - 0.4 + width * (i + 0.5)
         yerr = None
         if errors is not None:
-            yerr = np.vstack([sub[value] - sub[errors[0]], sub[errors[1]] - sub[value]])
+            yerr = np.clip(np.vstack([sub[value] - sub[errors[0]], sub[errors[1]] - sub[value]]), 0, None)
         lab = sub["pair_label"].dropna().iloc[0] if "pair_label" in sub else p
         ax.bar(x, sub[value], width, color=colours[p], edgecolor="black", linewidth=0.5, yerr=yerr,
                capsize=2, label=f"{p}: {lab}")
@@ -200,7 +200,7 @@ def accuracy_by_condition(acc, x: str, hue: str, facet: str, title: str, ylabel:
         for i, h in enumerate(hues):
             d = sub[sub[hue] == h].set_index(x).reindex(xs)
             pos = np.arange(len(xs)) - 0.4 + w * (i + 0.5)
-            err = np.vstack([d["acc"] - d["ci_lo"], d["ci_hi"] - d["acc"]])
+            err = np.clip(np.vstack([d["acc"] - d["ci_lo"], d["ci_hi"] - d["acc"]]), 0, None)
             ax.bar(pos, d["acc"], w, yerr=err, capsize=2, label=str(h), color=f"C{i}")
         ax.set_xticks(np.arange(len(xs)), [str(v).replace("_", "\n") for v in xs], fontsize=7, rotation=30,
                       ha="right")

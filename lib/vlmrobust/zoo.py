@@ -516,14 +516,20 @@ def train(zoo_dir: str | Path, z: dict | None, progress: bool = True,
 GOAL_CORRUPTIONS = ("gaussian_noise", "defocus_blur", "brightness", "jpeg_compression")  # the pilot suite
 
 
+ANSWER_SPACE = frozenset([*synthetic.COLOURS, *synthetic.SHAPES, *synthetic.WORDS, "yes", "no",
+                          *(str(i) for i in range(10)), *synthetic.NUMBER_WORDS.values(),
+                          *(s for v in synthetic.SYNONYMS.values() for s in v)])
+
+
 def format_ok(dataset_scorer: str, response: str, options) -> bool:
-    """Does the response have the expected answer format? (MCQ: names one option; open-ended:
-    at most three words, i.e. an answer rather than a sentence or a caption)."""
-    from .scoring import extract_choice, options_dict
+    """Is the response an answer of the expected form? MCQ: it names exactly one option.
+    Open-ended: after VQA normalisation it is one word of the benchmark's answer space
+    (a colour, shape, number, yes/no or sign word), not a sentence or a caption."""
+    from .scoring import extract_choice, normalize_vqa, options_dict
 
     if dataset_scorer == "mcq":
         return extract_choice(response, options_dict(options)) is not None
-    return 0 < len(str(response).split()) <= 3
+    return normalize_vqa(response) in ANSWER_SPACE
 
 
 def evaluate(zoo_dir: str | Path, n: int, seed: int = 0, batch_size: int = 32, max_new_tokens: int = 24,
