@@ -129,3 +129,9 @@ def test_missing_condition_is_an_error():
     s = s[~((s["model"] == "m") & (s["sample_id"] == "i3") & (s["corruption"] == "c1"))]
     with pytest.raises(ValueError, match="scores missing"):
         M.bootstrap_pair(s, "d", "base", "m", "ref", n_boot=10)
+
+
+def test_hendrycks_relative_ce_is_undefined_without_reference_degradation():
+    spec = {"ref": {"none": 0.5, "c1": [0.5, 0.5, 0.5]}, "m": {"none": 0.9, "c1": [0.6, 0.5, 0.4]}}
+    ce = M.ce_table(build(spec), "m", "ref", "d", min_denominator=1).set_index("corruption")
+    assert np.isnan(ce.loc["c1", "rel_ce"]) and ce.loc["c1", "ce"] == pytest.approx(1.5 / 1.5)

@@ -15,7 +15,9 @@ Definitions (acc(f, c, s) = mean score of model f on corruption c at severity s)
   The macro Rel. mCE of Table 4 is the mean of the per-dataset values (0.640 for
   P1), not the ratio of macro mCEs (1.082 / 1.779 = 0.608).
 - Hendrycks' relative CE subtracts the clean error at every severity:
-  ``sum_s (E(f,c,s) - E(f,clean)) / sum_s (E(ref,c,s) - E(ref,clean))``.
+  ``sum_s (E(f,c,s) - E(f,clean)) / sum_s (E(ref,c,s) - E(ref,clean))``; it is
+  undefined (NaN) when the reference's added error is below the minimum denominator
+  (a model that corruptions do not hurt has no degradation to normalise by).
 
 Uncertainty: Wilson intervals for accuracies (soft VQA scores enter as fractional
 counts); paired item bootstrap for CE-type ratios (items resampled with the same
@@ -83,10 +85,11 @@ def ce_table(scores: pd.DataFrame, model: str, reference: str, dataset: str,
         ok = den_items >= min_denominator and e_r > 0
         rel_num = float((1 - g["acc_m"] - clean_m).sum())
         rel_den = float((1 - g["acc_r"] - clean_r).sum())
+        rel_den_items = float(((1 - g["acc_r"] - clean_r) * g["n_r"]).sum())
         rows.append({"dataset": dataset, "model": model, "reference": reference, "corruption": c,
                      "severities": len(g), "err_model": e_m, "err_ref": e_r, "den_items": den_items,
                      "ce": e_m / e_r if ok else np.nan, "ce_ok": ok,
-                     "rel_ce": rel_num / rel_den if rel_den > 0 and ok else np.nan})
+                     "rel_ce": rel_num / rel_den if rel_den_items >= max(min_denominator, 1e-9) else np.nan})
     return pd.DataFrame(rows)
 
 

@@ -90,7 +90,7 @@ def paired_bars(df, value: str, ylabel: str, title: str, ref_line: float | None 
     colours = _pair_colours(pairs)
     nb = 2 * len(pairs)
     width = 0.8 / nb
-    fig, ax = plt.subplots(figsize=(max(6.5, 1.9 * len(datasets)), 3.8))
+    fig, ax = plt.subplots(figsize=(max(7.5, 1.9 * len(datasets)), 4.6))
     for pi, p in enumerate(pairs):
         for ri, role in enumerate(("base", "aligned")):
             sub = df[(df["pair"] == p) & (df["role"] == role)].set_index("dataset").reindex(datasets)
@@ -108,7 +108,7 @@ def paired_bars(df, value: str, ylabel: str, title: str, ref_line: float | None 
     ax.set_xticks(np.arange(len(datasets)), datasets)
     ax.set_ylabel(ylabel)
     ax.set_title(title, fontsize=10)
-    ax.legend(fontsize=7, ncol=2, frameon=False, bbox_to_anchor=(1.01, 1), loc="upper left")
+    ax.legend(fontsize=7, ncol=2, frameon=False, bbox_to_anchor=(0.5, -0.1), loc="upper center")
     fig.tight_layout()
     return fig
 
@@ -136,7 +136,7 @@ def radar_pairs(df, value: str, title: str, datasets: list[str] | None = None):
         ax.set_ylim(0, vmax)
         ax.tick_params(axis="y", labelsize=7)
         lab = df.loc[df["pair"] == p, "pair_label"].iloc[0] if "pair_label" in df else p
-        ax.set_title(f"{p}: {lab}", fontsize=9, color=colours[p])
+        ax.set_title(lab if str(lab).startswith(p) else f"{p}: {lab}", fontsize=9, color=colours[p])
         ax.legend(fontsize=7, loc="lower right", bbox_to_anchor=(1.25, -0.1), frameon=False)
     for k in range(n, rows * cols):
         axes[k // cols][k % cols].axis("off")
@@ -161,7 +161,7 @@ def rel_bars(df, value: str, title: str, datasets: list[str] | None = None,
             yerr = np.clip(np.vstack([sub[value] - sub[errors[0]], sub[errors[1]] - sub[value]]), 0, None)
         lab = sub["pair_label"].dropna().iloc[0] if "pair_label" in sub else p
         ax.bar(x, sub[value], width, color=colours[p], edgecolor="black", linewidth=0.5, yerr=yerr,
-               capsize=2, label=f"{p}: {lab}")
+               capsize=2, label=lab if str(lab).startswith(p) else f"{p}: {lab}")
     ax.axhline(1.0, color="black", linestyle="--", linewidth=1)
     ax.set_xticks(np.arange(len(datasets)), datasets)
     ax.set_ylabel("Rel. mCE (aligned / base)")
