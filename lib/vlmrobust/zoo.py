@@ -379,29 +379,31 @@ def _lr_at(step: int, total: int, peak: float) -> float:
     return peak * 0.5 * (1 + math.cos(math.pi * (step - warm) / max(1, total - warm)))
 
 
-def train_sft(model, processor, examples: list[Example], steps: int, batch_size: int, lr: float, seed: int,
-              desc: str, progress: bool = True) -> list[float]:
-    """Plain AdamW next-token training on the targets; returns the loss per step."""
+def _optimise(model, processor, examples: list[Example], steps: int, batch_size: int, lr: float,
+              weight_decay: float, seed: int, desc: str, progress: bool, loss_of) -> list[float]:
+    """The shared loop: seeded shuffled batches, AdamW with warm-up + cosine, clipping.
+
+    ``loss_of(batcher, batch)`` returns the scalar loss of one batch.
+    """
     import torch
     from tqdm.auto import tqdm
 
     _seed_all(seed)
     model.train()
-    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
+    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
     batcher = Batcher(processor)
-    order = list(range(len(examples)))
     rng = random.Random(seed)
+    order = list(range(len(examples)))
     losses, pos = [], len(order)
     for step in tqdm(range(steps), desc=desc, disable=not progress):
-        if pos + batch_size > len(order):
+        if pos + batch_size > len(order):  # a new epoch: reshuffle
             rng.shuffle(order)
             pos = 0
         batch = [examples[i] for i in order[pos:pos + batch_size]]
         pos += batch_size
-        enc = batcher(batch)
         for g in opt.param_groups:
             g["lr"] = _lr_at(step, steps, lr)
-        loss = model(**enc).loss
+        loss = loss_of(batcher, batch)
         opt.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -409,6 +411,13 @@ def train_sft(model, processor, examples: list[Example], steps: int, batch_size:
         losses.append(float(loss.detach()))
     model.eval()
     return losses
+
+
+def train_sft(model, processor, examples: list[Example], steps: int, batch_size: int, lr: float, seed: int,
+              desc: str, progress: bool = True) -> list[float]:
+    """Next-token training on the targets (captions or answers); returns the loss per step."""
+    return _optimise(model, processor, examples, steps, batch_size, lr, 0.01, seed, desc, progress,
+                     lambda batcher, batch: model(**batcher(batch)).loss)
 
 
 def train_preference(model, reference, processor, examples: list[Example], steps: int, batch_size: int,
@@ -416,38 +425,19 @@ def train_preference(model, reference, processor, examples: list[Example], steps
                      progress: bool = True) -> list[float]:
     """MPO-style preference optimisation against a frozen reference model."""
     import torch
-    from tqdm.auto import tqdm
 
-    _seed_all(seed)
-    model.train()
     reference.eval()
-    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.0)
-    batcher = Batcher(processor)
-    rng = random.Random(seed)
-    order = list(range(len(examples)))
-    losses, pos = [], len(order)
-    for step in tqdm(range(steps), desc=desc, disable=not progress):
-        if pos + batch_size > len(order):
-            rng.shuffle(order)
-            pos = 0
-        batch = [examples[i] for i in order[pos:pos + batch_size]]
-        pos += batch_size
+
+    def loss_of(batcher, batch):
         enc_w, enc_l = batcher(batch, "target"), batcher(batch, "rejected")
         with torch.no_grad():
             ref_w, _ = sequence_logps(reference, enc_w)
             ref_l, _ = sequence_logps(reference, enc_l)
         pol_w, n_w = sequence_logps(model, enc_w)
         pol_l, _ = sequence_logps(model, enc_l)
-        loss = mpo_loss(pol_w, pol_l, ref_w, ref_l, n_w, beta, sft_weight)
-        for g in opt.param_groups:
-            g["lr"] = _lr_at(step, steps, lr)
-        opt.zero_grad()
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
-        losses.append(float(loss.detach()))
-    model.eval()
-    return losses
+        return mpo_loss(pol_w, pol_l, ref_w, ref_l, n_w, beta, sft_weight)
+
+    return _optimise(model, processor, examples, steps, batch_size, lr, 0.0, seed, desc, progress, loss_of)
 
 
 # --- the whole zoo ------------------------------------------------------------------------------
