@@ -82,7 +82,7 @@ def test_batcher_matches_the_processor():
 def test_micro_zoo_trains_saves_and_loads_through_the_inference_path(tmp_path):
     info = zoo.train(tmp_path / "zoo", {**TINY, "dir": str(tmp_path / "zoo")}, progress=False, log=lambda m: None)
     assert set(info["stages"]) == {"pt", "it", "po"}
-    assert all(len(s["loss"]) == 2 for s in info["stages"].values())
+    assert [len(s["loss"]) for s in info["stages"].values()] == [4, 2, 2]  # pt = objects + captions
     assert info["stages"]["it"]["weights"] != info["stages"]["po"]["weights"]  # po moved away from it
     assert zoo.is_trained(tmp_path / "zoo", zoo.config(TINY))
     assert not zoo.is_trained(tmp_path / "zoo", zoo.config({**TINY, "seed": 9}))
