@@ -41,6 +41,8 @@ import numpy as np
 import pandas as pd
 from PIL import Image
 
+from .artifacts import write_parquet
+
 CORRUPTIONS: tuple[str, ...] = (
     # the 15 ImageNet-C benchmark corruptions, in the benchmark's order
     "gaussian_noise", "shot_noise", "impulse_noise",
@@ -327,9 +329,7 @@ def generate(samples: pd.DataFrame, out_dir: str | Path, suite: str | Sequence[s
     def flush():
         df = pd.DataFrame(rows, columns=MANIFEST_COLUMNS).sort_values(
             ["dataset", "sample_id", "corruption", "severity"]).reset_index(drop=True)
-        tmp = manifest_path.with_name(".manifest.parquet.tmp")
-        df.to_parquet(tmp, index=False)
-        os.replace(tmp, manifest_path)
+        write_parquet(df, manifest_path)
         return df
 
     errors: list[str] = []

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import gc
 import hashlib
-import os
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -34,7 +33,6 @@ import pandas as pd
 
 from . import artifacts, corruptions, paths, prompts
 from . import models as models_mod
-from .data import DATASETS
 
 KEY = ["model", "revision", "dataset", "sample_id", "corruption", "severity", "prompt_variant"]
 ITEM_KEY = ["dataset", "sample_id", "corruption", "severity", "prompt_variant"]
@@ -108,16 +106,9 @@ class PredictionStore:
         if not rows:
             return None
         df = pd.DataFrame(rows)
-        ds = df["dataset"].iloc[0]
-        d = self.root / ds
-        d.mkdir(parents=True, exist_ok=True)
         digest = hashlib.sha256("\n".join(
             "|".join(map(str, k)) for k in df[ITEM_KEY].itertuples(index=False, name=None)).encode()).hexdigest()[:12]
-        path = d / f"part-{self.shard_tag}-{digest}.parquet"
-        tmp = d / f".{path.name}.tmp{os.getpid()}"
-        df.to_parquet(tmp, index=False)
-        os.replace(tmp, path)
-        return path
+        return artifacts.write_parquet(df, self.root / df["dataset"].iloc[0] / f"part-{self.shard_tag}-{digest}.parquet")
 
 
 def load_predictions(run: str) -> pd.DataFrame:
@@ -182,6 +173,8 @@ def generate_batch(lm, images: list, texts: list[str], max_new_tokens: int,
     seqs = out.sequences[:, start:].cpu()
     first = out.logits[0].float().cpu()  # raw logits of the first generated position (B x V)
     eos = _eos_ids(lm)
+    k_max = max(n_options or [0])
+    ids_by = letter_token_ids(tok, prompts.LETTERS[:k_max]) if k_max else {}
     results = []
     for b in range(len(texts)):
         ids = seqs[b].tolist()
@@ -191,7 +184,6 @@ def generate_batch(lm, images: list, texts: list[str], max_new_tokens: int,
         k = (n_options or [0] * len(texts))[b]
         if k:
             letters = prompts.LETTERS[:k]
-            ids_by = letter_token_ids(tok, letters)
             full = torch.log_softmax(first[b], dim=-1)
             per_letter = torch.stack([torch.logsumexp(full[ids_by[L]], 0) if ids_by[L] else torch.tensor(-float("inf"))
                                       for L in letters])
@@ -273,13 +265,12 @@ def run(params: dict, progress: bool = True, only_models: list[str] | None = Non
     names = only_models or run_models(params)
     specs = enabled_models(params)
     # fail before any weights load: sources, quantisation, chat templates
-    for name in names:
-        models_mod.check(name, specs[name], run_name, inf.get("device", "auto"))
+    checked = {name: models_mod.check(name, specs[name], run_name, inf.get("device", "auto")) for name in names}
     root = paths.run_dir(run_name) / "predictions"
     corr_root = paths.run_dir(run_name) / "corruptions"
     rows = []
     for name in names:
-        lm = models_mod.load(name, specs[name], run_name, inf.get("device", "auto"))
+        lm = models_mod.load(name, specs[name], run_name, inf.get("device", "auto"), checked=checked.pop(name))
         store = PredictionStore(root, name, inf.get("shard", "0/1"))
         st = run_model(lm, work, store, corr_root, inf["batch_size"], inf["max_new_tokens"],
                        inf.get("chunk_size", 64), progress=progress)

@@ -216,12 +216,3 @@ def bootstrap_pair(scores: pd.DataFrame, dataset: str, base: str, aligned: str, 
                      "ci_hi": float(hi), "share_undefined": float(1 - finite.mean()), "n_items": n})
     return pd.DataFrame(rows)
 
-
-def paired_difference(scores: pd.DataFrame, dataset: str, model: str, reference: str) -> dict:
-    """Mean per-item error difference (model - reference) over corrupted conditions: a
-    well-behaved companion to CE when the denominator is small."""
-    s = scores[(scores["dataset"] == dataset) & (scores["corruption"] != CLEAN)]
-    w = s.pivot_table(index=["sample_id", "corruption", "severity"], columns="model", values="score")
-    d = (1 - w[model]) - (1 - w[reference])
-    return {"dataset": dataset, "model": model, "reference": reference, "mean_error_diff": float(d.mean()),
-            "n": int(d.notna().sum())}

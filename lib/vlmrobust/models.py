@@ -14,8 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +39,6 @@ class LoadedModel:
     quantization: str
     family: str | None
     prompt_style: str
-    extra: dict = field(default_factory=dict)
 
 
 def expand_source(source: str, run: str) -> str:
@@ -154,12 +152,15 @@ def check(name: str, spec: dict, run: str, device: str = "auto") -> dict:
     return {"source": source, "device": dev, "processor": processor}
 
 
-def load(name: str, spec: dict, run: str, device: str = "auto") -> LoadedModel:
-    """Load one model once (for all its datasets and conditions)."""
+def load(name: str, spec: dict, run: str, device: str = "auto", checked: dict | None = None) -> LoadedModel:
+    """Load one model once (for all its datasets and conditions).
+
+    ``checked`` is what ``check`` returned for this model, when the caller already ran it.
+    """
     import torch
     from transformers import AutoModelForImageTextToText, BitsAndBytesConfig
 
-    c = check(name, spec, run, device)
+    c = checked or check(name, spec, run, device)
     source, dev, processor = c["source"], c["device"], c["processor"]
     dtype_name = spec.get("dtype", "auto")
     dtype = "auto" if dtype_name == "auto" else getattr(torch, DTYPES[dtype_name])

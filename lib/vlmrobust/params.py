@@ -20,7 +20,7 @@ from __future__ import annotations
 import copy
 import re
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import yaml
 
@@ -73,6 +73,10 @@ class _Checker:
         for k in required:
             if k not in value:
                 self.fail(f"{key}.{k}" if key else k, None, "required key is missing")
+
+    def is_mapping(self, key: str, value: Any):
+        if not isinstance(value, dict):
+            self.fail(key, value, "must be a mapping")
 
     def integer(self, key: str, value: Any, lo: int | None = None, hi: int | None = None):
         if isinstance(value, bool) or not isinstance(value, int):
@@ -171,7 +175,7 @@ def _check_corruptions(c: _Checker, s: Any):
 
 
 def _check_models(c: _Checker, models: Any):
-    c.mapping("models", models, tuple(models) if isinstance(models, dict) else ())
+    c.is_mapping("models", models)
     if not models:
         c.fail("models", models, "at least one model is required")
     for name, m in models.items():
@@ -198,7 +202,7 @@ def _check_models(c: _Checker, models: Any):
 
 
 def _check_pairs(c: _Checker, pairs: Any, models: dict):
-    c.mapping("pairs", pairs, tuple(pairs) if isinstance(pairs, dict) else ())
+    c.is_mapping("pairs", pairs)
     for pid, p in pairs.items():
         k = f"pairs.{pid}"
         c.mapping(k, p, ("base", "aligned", "method", "note", "enabled"),

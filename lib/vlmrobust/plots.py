@@ -14,9 +14,6 @@ from PIL import Image
 
 from . import paths
 
-BASE_STYLE = {"linestyle": "-"}
-ALIGNED_STYLE = {"linestyle": "--"}
-
 
 def save(fig, run: str, name: str) -> str:
     d = paths.figures_dir(run)

@@ -313,7 +313,7 @@ class Batcher:
         self.tok = processor.tokenizer
         self.size = processor.image_processor.size["height"]
         self._ids: dict[tuple[str, str], tuple[list[int], int]] = {}
-        self._pix: dict[int, "np.ndarray"] = {}
+        self._pix: dict[bytes, "np.ndarray"] = {}  # keyed by the PNG bytes (CPython caches their hash)
 
     def _encode(self, prompt: str, target: str) -> tuple[list[int], int]:
         key = (prompt, target)
@@ -331,7 +331,7 @@ class Batcher:
 
         from PIL import Image
 
-        k = hash(image)
+        k = image
         if k not in self._pix:
             im = Image.open(io.BytesIO(image)).convert("RGB")
             if im.size != (self.size, self.size):
@@ -554,7 +554,6 @@ def evaluate(zoo_dir: str | Path, n: int, seed: int = 0, batch_size: int = 32, m
              progress: bool = True) -> pd.DataFrame:
     """Score pt, it and po on ``n`` held-out evaluation items per task: clean (concise and plain
     prompts) and the pilot corruptions at severity 5 (concise). One row per response."""
-    import io
 
     from PIL import Image
     from tqdm.auto import tqdm

@@ -57,10 +57,10 @@ def load_benchmark(name: str, n: int, seed: int, source: dict | None = None, *, 
 
         df = synthetic.generate(name, n, seed=seed, split=split)
         if image_size != synthetic.SIZE and resize != "none":
-            from .hub import _prepare_image
+            from .hub import prepare_image
             import hashlib
 
-            df["image"] = [_prepare_image(b, image_size, resize) for b in df["image"]]
+            df["image"] = [prepare_image(b, image_size, resize) for b in df["image"]]
             df["image_sha256"] = [hashlib.sha256(b).hexdigest() for b in df["image"]]
             df["width"] = df["height"] = image_size
     else:

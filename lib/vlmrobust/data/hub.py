@@ -177,7 +177,7 @@ def read_vlmevalkit_tsv(path: Path) -> pd.DataFrame:
 # mapping to the samples schema
 # ---------------------------------------------------------------------------
 
-def _prepare_image(data: bytes, size: int, policy: str) -> bytes:
+def prepare_image(data: bytes, size: int, policy: str) -> bytes:
     """Decode, convert to RGB, apply the resize policy, re-encode losslessly as PNG."""
     img = Image.open(io.BytesIO(data))
     img = img.convert("RGB")
@@ -258,11 +258,12 @@ def load(name: str, n: int, seed: int, source: dict | None = None, image_size: i
             raise DataError(f"{name}: n = {n} is larger than the split ({len(raw)} rows)")
         order = seeded_order(raw[ID_COLUMN[name]], seed)
         candidates = list(raw.index[order])
+    group_rows = raw.groupby("_group").groups if name == "mmbench" else None
     rows, skipped = [], []
     for idx in candidates:
         if len(rows) >= n:
             break
-        targets = [idx] if name != "mmbench" else list(raw.index[raw["_group"] == raw.loc[idx, "_group"]])
+        targets = [idx] if group_rows is None else list(group_rows[raw.loc[idx, "_group"]])
         batch = []
         for t in targets:
             r = raw.loc[t].to_dict()
@@ -271,7 +272,7 @@ def load(name: str, n: int, seed: int, source: dict | None = None, image_size: i
                 data = _image_bytes(r.get("image"))
                 if data is None:
                     raise ValueError("no image")
-                img = _prepare_image(data, image_size, resize)
+                img = prepare_image(data, image_size, resize)
             except Exception:  # noqa: BLE001 - undecodable: skip and count
                 skipped.append(fields["sample_id"])
                 batch = None
