@@ -52,6 +52,9 @@ def _write(tmp_path, p, name="bad.yaml") -> Path:
     (lambda p: p["models"]["zoo-it"].__setitem__("prompt_style", "dialog"), "models.zoo-it.prompt_style",
      "'dialog'"),
     (lambda p: p["inference"].__setitem__("shard", "3/2"), "inference.shard", "'3/2'"),
+    (lambda p: p["zoo"]["steps"].__setitem__("objects", 400), "zoo.steps.objects", "400"),
+    (lambda p: p["zoo"]["steps"].__setitem__("it", -1), "zoo.steps.it", "-1"),
+    (lambda p: p["zoo"]["lr"].__setitem__("pt", "fast"), "zoo.lr.pt", "'fast'"),
 ])
 def test_bad_values_name_file_key_and_value(tmp_path, mutate, key, value_repr):
     p = _demo()

@@ -39,6 +39,52 @@ def test_config_hash_changes_with_the_config_not_the_directory():
     assert zoo.config_hash(a) != zoo.config_hash(zoo.config({"dir": "a", "steps": {"it": 5}}))
     with pytest.raises(ValueError, match="image_tokens"):
         zoo.config({"image_tokens": 10})
+    with pytest.raises(ValueError, match="unknown steps key.*objects"):
+        zoo.config({"steps": {"objects": 5}})
+
+
+def test_scene_targets_put_each_object_in_its_centre_cell():
+    scene = {"objects": [{"shape": "circle", "colour": "red", "size": "small", "x": 30, "y": 30, "r": 9},
+                         {"shape": "square", "colour": "blue", "size": "large", "x": 40, "y": 40, "r": 22},
+                         {"shape": "diamond", "colour": "gray", "size": "medium", "x": 200, "y": 120, "r": 14}],
+             "sign": "taxi", "sign_box": [60, 170, 120, 200]}
+    t = zoo.scene_targets(scene, grid=4)  # cells of 56 px, row-major
+    assert t.shape == (16, 3)
+    blue_sq = 1 + zoo.OBJECT_CLASSES.index(("blue", "square"))
+    assert tuple(t[0]) == (blue_sq, 1 + zoo.SIZE_CLASSES.index("large"), 0)  # the larger of two in cell 0
+    assert t[2 * 4 + 3, 0] == 1 + zoo.OBJECT_CLASSES.index(("gray", "diamond"))
+    taxi = 1 + synthetic.WORDS.index("taxi")
+    assert {k for k in range(16) if t[k, 2] == taxi} == {3 * 4 + 1, 3 * 4 + 2}  # x 60-120 spans columns 1, 2
+    assert (t[:, 0] > 0).sum() == 2 and (t[:, 2] > 0).sum() == 2
+
+
+def test_rendered_scenes_record_what_scene_targets_need():
+    item = synthetic.make_item("synth-text", 3, seed=0)
+    scene = json.loads(item["scene"])
+    x0, y0, x1, y1 = scene["sign_box"]
+    img = Image.open(io.BytesIO(item["image"])).convert("L")
+    assert 0 <= x0 < x1 <= 224 and 0 <= y0 < y1 <= 224 and x1 - x0 > 20
+    # the sign's outline is dark on every lighting: its left edge column is darker than outside
+    assert img.getpixel((x0, (y0 + y1) // 2)) < img.getpixel((max(0, x0 - 3), (y0 + y1) // 2))
+    assert all("r" in o for o in scene["objects"])
+
+
+def test_projector_starts_non_zero_so_the_vision_tower_gets_gradient():
+    cfg = zoo.config(TINY)
+    model = zoo.build_model(cfg, zoo.build_processor(cfg))
+    w = model.model.multi_modal_projector.mm_input_projection_weight
+    assert float(w.detach().std()) == pytest.approx(cfg["vision_hidden"] ** -0.5, rel=0.2)
+
+
+def test_vision_pretraining_learns_the_cells_of_a_fixed_batch():
+    cfg = zoo.config(TINY)
+    proc = zoo.build_processor(cfg)
+    model = zoo.build_model(cfg, proc)
+    exs = zoo.vision_examples(zoo.training_items(cfg), grid=2)[:8]
+    losses = zoo.train_vision(model, zoo.vision_head(cfg), proc, exs, steps=40, batch_size=8, lr=3e-3, seed=0,
+                              progress=False)
+    assert sum(losses[-5:]) / 5 < 0.5 * sum(losses[:5]) / 5
+    assert all(p.grad is None or float(p.grad.abs().sum()) == 0 for p in model.model.language_model.parameters())
 
 
 def test_captions_and_verbose_answers():
@@ -82,7 +128,8 @@ def test_batcher_matches_the_processor():
 def test_micro_zoo_trains_saves_and_loads_through_the_inference_path(tmp_path):
     info = zoo.train(tmp_path / "zoo", {**TINY, "dir": str(tmp_path / "zoo")}, progress=False, log=lambda m: None)
     assert set(info["stages"]) == {"pt", "it", "po"}
-    assert [len(s["loss"]) for s in info["stages"].values()] == [4, 2, 2]  # pt = objects + captions
+    assert [len(s["loss"]) for s in info["stages"].values()] == [2, 2, 2]
+    assert len(info["vision"]["loss"]) == 2 and set(info["vision"]["probe"]) == {"colour", "shape", "empty", "word"}
     assert info["stages"]["it"]["weights"] != info["stages"]["po"]["weights"]  # po moved away from it
     assert zoo.is_trained(tmp_path / "zoo", zoo.config(TINY))
     assert not zoo.is_trained(tmp_path / "zoo", zoo.config({**TINY, "seed": 9}))

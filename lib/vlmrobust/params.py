@@ -256,11 +256,14 @@ def _check_zoo(c: _Checker, z: Any):
         return
     if not isinstance(z, dict):
         c.fail("zoo", z, "must be a mapping or null (null: no demo zoo, hub models only)")
-    try:
-        from .zoo import ZOO_KEYS
-    except ImportError:  # zoo module not built yet: accept only the directory
-        ZOO_KEYS = ("dir",)
+    from .zoo import TRAINING_STEPS, ZOO_KEYS
+
     c.mapping("zoo", z, tuple(ZOO_KEYS), required=("dir",))
+    for key, check in (("steps", lambda k, v: c.integer(k, v, lo=0)), ("lr", lambda k, v: c.number(k, v, lo=1e-9))):
+        if key in z:
+            c.mapping(f"zoo.{key}", z[key], TRAINING_STEPS)
+            for stage, v in z[key].items():
+                check(f"zoo.{key}.{stage}", v)
 
 
 def validate(p: Any, source: str = "<params>") -> dict:

@@ -377,9 +377,10 @@ def make_item(dataset: str, index: int, seed: int = 0, split: str = "eval") -> d
     img.save(buf, format="PNG", optimize=False, compress_level=6)
     data = buf.getvalue()
     size = target if isinstance(target, str) else target.size
-    scene = {"objects": [{"shape": o.shape, "colour": o.colour, "size": o.size, "x": o.cx, "y": o.cy}
+    scene = {"objects": [{"shape": o.shape, "colour": o.colour, "size": o.size, "x": o.cx, "y": o.cy, "r": o.r}
                          for o in sorted(objs, key=lambda o: o.cx)],
-             "sign": sign[0] if sign else None}
+             "sign": sign[0] if sign else None,
+             "sign_box": list(sign[1]) if sign else None}
     return {
         "dataset": dataset,
         "sample_id": f"{split}-{index:06d}",
