@@ -131,6 +131,13 @@ def test_micro_zoo_trains_saves_and_loads_through_the_inference_path(tmp_path):
     assert [len(s["loss"]) for s in info["stages"].values()] == [2, 2, 2]
     assert len(info["vision"]["loss"]) == 2 and set(info["vision"]["probe"]) == {"colour", "shape", "empty", "word"}
     assert info["stages"]["it"]["weights"] != info["stages"]["po"]["weights"]  # po moved away from it
+    from safetensors.torch import load_file
+
+    w = {st: load_file(tmp_path / "zoo" / st / "model.safetensors") for st in ("pt", "po")}
+    tower = [k for k in w["pt"] if "vision_tower." in k]
+    assert tower and all(torch.equal(w["pt"][k], w["po"][k]) for k in tower)  # frozen after vision pretraining
+    proj = next(k for k in w["pt"] if k.endswith("mm_input_projection_weight"))
+    assert not torch.equal(w["pt"][proj], w["po"][proj])  # the projector keeps learning
     assert zoo.is_trained(tmp_path / "zoo", zoo.config(TINY))
     assert not zoo.is_trained(tmp_path / "zoo", zoo.config({**TINY, "seed": 9}))
     meta = json.loads((tmp_path / "zoo" / "zoo.json").read_text())

@@ -14,8 +14,9 @@ The lineage mirrors how real models are made, on the synthetic benchmark's
 - ``pt``: first the vision tower and projector alone learn dense per-token targets
   (which object is centred in each image-token cell, its size, the sign's word:
   ``train_vision``; the head is discarded), standing in for the pretrained SigLIP
-  encoder a real VLM starts from; then the whole model learns compact scene
-  captions ("small red circle, large blue square; sign: stop."). Given a question
+  encoder a real VLM starts from; then, with the tower frozen from here on (as
+  Gemma 3 keeps its SigLIP encoder frozen), the projector and text model learn
+  compact scene captions ("small red circle, large blue square; sign: stop."). Given a question
   it continues like a caption: the raw pretrained checkpoint of the paper's Gemma
   confound.
 - ``it``: supervised fine-tuning from ``pt`` on the four tasks in chat format;
@@ -57,9 +58,9 @@ ZOO_KEYS = ("dir", "seed", "image_size", "patch_size", "image_tokens", "text_hid
 NOT_HASHED = ("dir", "eval_items", "threads")  # do not change the weights (threads: same result, see docs)
 
 DEFAULTS = {
-    "seed": 0, "image_size": 224, "patch_size": 28, "image_tokens": 16, "text_hidden": 128,
+    "seed": 0, "image_size": 224, "patch_size": 14, "image_tokens": 16, "text_hidden": 128,
     "text_layers": 3, "vision_hidden": 96, "vision_layers": 3, "heads": 2, "vocab_size": 600,
-    "train_items": 2000, "steps": {"vision": 1500, "pt": 400, "it": 1500, "po": 150}, "batch_size": 32,
+    "train_items": 2000, "steps": {"vision": 1200, "pt": 400, "it": 1400, "po": 150}, "batch_size": 32,
     "lr": {"vision": 3e-3, "pt": 1e-3, "it": 1e-3, "po": 1e-4}, "dpo_beta": 0.1, "sft_weight": 1.0, "threads": 2,
     "eval_items": 100,
 }
@@ -609,6 +610,9 @@ def train(zoo_dir: str | Path, z: dict | None, progress: bool = True,
     info["vision"] = {"steps": len(losses), "seconds": round(time.perf_counter() - t, 1), "loss": losses,
                       "probe": probe_vision(model, head, processor, held_out, grid)}
     log("vision probe (held-out cells): " + ", ".join(f"{k} {v:.2f}" for k, v in info["vision"]["probe"].items()))
+    # From here on the tower is frozen (Gemma 3 keeps its SigLIP encoder frozen too): the
+    # projector and the text model learn to read it, and no step pays for its backward pass.
+    model.model.vision_tower.requires_grad_(False)
     t = time.perf_counter()
     losses = train_sft(model, processor, caption_examples(items, processor), cfg["steps"]["pt"],
                        cfg["batch_size"], cfg["lr"]["pt"], cfg["seed"] + 1, "pt (captions)", progress)
