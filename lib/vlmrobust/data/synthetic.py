@@ -24,6 +24,10 @@ Determinism: every item is rendered from its own ``random.Random`` seeded by
 SHA-256 of (split, dataset, index, seed); no global RNG is touched. With the
 pinned Pillow the same seed gives byte-identical PNGs (``image_sha256``).
 
+Ground truth: each row's ``scene`` column is JSON with every object's shape, colour, size
+class, centre ``x``/``y`` and radius ``r`` in pixels, and the sign's word and ``sign_box``
+(x0, y0, x1, y1): the demo zoo's captions and its vision pretraining targets come from it.
+
 Splits: ``split='train'`` items (the demo zoo's training data) and ``'eval'``
 items draw from different seed streams and carry different ``sample_id``
 prefixes; the tests check that no image of one split appears in the other.
