@@ -499,11 +499,10 @@ def train_vision(model, head, processor, examples: list[Example], steps: int, ba
     word) gives every token its own gradient. The head is discarded afterwards; the
     checkpoints keep the unchanged Gemma-3 architecture.
     """
+    import torch
     import torch.nn.functional as F
 
     def loss_of(batcher, batch):
-        import torch
-
         logits = vision_logits(model, head, batcher.pixels(batch))
         y = torch.from_numpy(np.stack([ex.cells for ex in batch]))
         return sum(F.cross_entropy(logits[h].reshape(-1, n), y[..., i].reshape(-1))
@@ -514,7 +513,7 @@ def train_vision(model, head, processor, examples: list[Example], steps: int, ba
 
 
 def probe_vision(model, head, processor, items: pd.DataFrame, grid: int) -> dict:
-    """Held-out per-cell accuracy of the vision head: colour and shape of single-object cells,
+    """Held-out per-cell accuracy of the vision head: colour and shape of the cells holding an object,
     empty cells called empty, and the sign's word (chance: 1/6, 1/4, -, 1/24)."""
     import torch
 
