@@ -108,6 +108,21 @@ def test_training_items_are_the_train_split():
     assert items["sample_id"].str.startswith("train-").all()
 
 
+def test_sft_shows_each_mcq_item_in_two_option_orders_with_the_letter_following_the_answer():
+    cfg = zoo.config(TINY)
+    proc = zoo.build_processor(cfg)
+    mcq = synthetic.generate("synth-mcq", 6, seed=0, split="train")
+    exs = zoo.sft_examples(mcq, proc, random.Random(0))
+    assert len(exs) == 2 * len(mcq)
+    for _, r in mcq.iterrows():
+        right = r["options"][prompts.LETTERS.index(r["answer"])]
+        mine = [e for e in exs if e.image == r["image"]]
+        assert len(mine) == 2
+        for e in mine:  # the option the target letter names is the right answer, in each order
+            assert f"{e.target}. {right}" in e.prompt
+    assert len({e.prompt for e in exs}) > len(mcq)  # some orders really were shuffled
+
+
 def test_batcher_matches_the_processor():
     cfg = zoo.config(TINY)
     proc = zoo.build_processor(cfg)
@@ -123,6 +138,21 @@ def test_batcher_matches_the_processor():
     for i, e in enumerate(exs):  # labels cover exactly the target + eos
         lab = enc["labels"][i][enc["labels"][i] != -100].tolist()
         assert proc.tokenizer.decode(lab) == e.target + proc.tokenizer.eos_token
+
+
+def test_cached_tower_states_give_the_loss_that_pixels_give():
+    cfg = zoo.config(TINY)
+    proc = zoo.build_processor(cfg)
+    model = zoo.build_model(cfg, proc).eval()
+    exs = zoo.sft_examples(zoo.training_items(cfg), proc, random.Random(0))[:4]
+    states = zoo.tower_states(model, proc, [e.image for e in exs], batch_size=3, progress=False)
+    assert len(states) == len({e.image for e in exs})
+    with torch.no_grad():
+        from_pixels = model(**zoo.Batcher(proc)(exs)).loss
+        cached = zoo.Batcher(proc, states)(exs)
+        assert "pixel_values" not in cached
+        from_states = model(**zoo.model_inputs(model, cached)).loss
+    assert torch.allclose(from_pixels, from_states, atol=1e-5)
 
 
 def test_micro_zoo_trains_saves_and_loads_through_the_inference_path(tmp_path):
@@ -163,9 +193,12 @@ def test_demo_params_spell_out_the_code_defaults():
     assert zoo.config(demo) == {**zoo.DEFAULTS, "dir": demo["dir"]}
 
 
-def test_format_ok_accepts_answers_and_rejects_captions_and_sentences():
-    assert zoo.format_ok("vqa", "Two.", [])
-    assert zoo.format_ok("exact", "STOP", [])
-    assert not zoo.format_ok("vqa", "small red circle.", [])
-    assert not zoo.format_ok("vqa", "There are two circles.", [])
-    assert zoo.format_ok("mcq", "B", ["x", "y"]) and not zoo.format_ok("mcq", "A or B", ["x", "y"])
+def test_format_ok_wants_an_answer_of_the_kind_the_question_asks_for():
+    assert zoo.format_ok("vqa", "count", "Two.", [])
+    assert zoo.format_ok("vqa", "colour", "grey", [])  # an annotator synonym is still a colour
+    assert zoo.format_ok("exact", "ocr", "STOP", [])
+    assert not zoo.format_ok("vqa", "count", "hotel.", [])  # a sign word is no count
+    assert not zoo.format_ok("vqa", "colour", "small red circle.", [])
+    assert not zoo.format_ok("vqa", "count", "There are two circles.", [])
+    assert zoo.format_ok("containment", "relation_yesno", "No", []) and not zoo.format_ok("containment", "relation_yesno", "red", [])
+    assert zoo.format_ok("mcq", "colour", "B", ["x", "y"]) and not zoo.format_ok("mcq", "colour", "A or B", ["x", "y"])
