@@ -200,5 +200,6 @@ def test_format_ok_wants_an_answer_of_the_kind_the_question_asks_for():
     assert not zoo.format_ok("vqa", "count", "hotel.", [])  # a sign word is no count
     assert not zoo.format_ok("vqa", "colour", "small red circle.", [])
     assert not zoo.format_ok("vqa", "count", "There are two circles.", [])
-    assert zoo.format_ok("containment", "relation_yesno", "No", []) and not zoo.format_ok("containment", "relation_yesno", "red", [])
+    assert zoo.format_ok("containment", "relation_yesno", "No", [])
+    assert not zoo.format_ok("containment", "relation_yesno", "red", [])
     assert zoo.format_ok("mcq", "colour", "B", ["x", "y"]) and not zoo.format_ok("mcq", "colour", "A or B", ["x", "y"])
