@@ -383,11 +383,11 @@ class Batcher:
             self._pix[k] = np.asarray(im, dtype=np.uint8)
         return self._pix[k]
 
-    def pixels(self, batch: list[Example]):
-        """The batch's images as the processor's ``pixel_values`` (normalised to [-1, 1])."""
+    def pixels(self, images: list[bytes]):
+        """PNG images as the processor's ``pixel_values`` (normalised to [-1, 1])."""
         import torch
 
-        pix = np.stack([self._pixels(ex.image) for ex in batch])
+        pix = np.stack([self._pixels(image) for image in images])
         return (torch.from_numpy(pix).permute(0, 3, 1, 2).float() / 255.0 - 0.5) / 0.5
 
     def __call__(self, batch: list[Example], target_attr: str = "target"):
@@ -406,7 +406,7 @@ class Batcher:
         token_type = (input_ids == self.tok.image_token_id).long()
         enc = {"input_ids": input_ids, "attention_mask": attention, "token_type_ids": token_type, "labels": labels}
         if self.tower_states is None:
-            enc["pixel_values"] = self.pixels(batch)
+            enc["pixel_values"] = self.pixels([ex.image for ex in batch])
         else:
             enc["tower_states"] = torch.stack([self.tower_states[ex.image] for ex in batch])
         return enc
@@ -427,9 +427,8 @@ def tower_states(model, processor, images, batch_size: int = 64, progress: bool 
     batcher, out = Batcher(processor), {}
     with torch.no_grad():
         for k in tqdm(range(0, len(distinct), batch_size), desc="tower states", disable=not progress):
-            chunk = [Example(im, "", "") for im in distinct[k:k + batch_size]]
-            states = model.model.vision_tower(pixel_values=batcher.pixels(chunk)).last_hidden_state
-            out.update(zip(distinct[k:k + batch_size], states))
+            chunk = distinct[k:k + batch_size]
+            out.update(zip(chunk, model.model.vision_tower(pixel_values=batcher.pixels(chunk)).last_hidden_state))
     return out
 
 
@@ -557,7 +556,7 @@ def train_vision(model, head, processor, examples: list[Example], steps: int, ba
     import torch.nn.functional as F
 
     def loss_of(batcher, batch):
-        logits = vision_logits(model, head, batcher.pixels(batch))
+        logits = vision_logits(model, head, batcher.pixels([ex.image for ex in batch]))
         y = torch.from_numpy(np.stack([ex.cells for ex in batch]))
         return sum(F.cross_entropy(logits[h].reshape(-1, n), y[..., i].reshape(-1))
                    for i, (h, n) in enumerate(TARGET_HEADS.items()))
@@ -571,12 +570,11 @@ def probe_vision(model, head, processor, items: pd.DataFrame, grid: int) -> dict
     empty cells called empty, and the sign's word (chance: 1/6, 1/4, -, 1/24)."""
     import torch
 
-    ex = vision_examples(items, grid)
-    batcher = Batcher(processor)
+    images, batcher = items["image"].tolist(), Batcher(processor)
     with torch.no_grad():
-        out = [vision_logits(model, head, batcher.pixels(ex[k:k + 64])) for k in range(0, len(ex), 64)]
+        out = [vision_logits(model, head, batcher.pixels(images[k:k + 64])) for k in range(0, len(images), 64)]
     pred = {h: torch.cat([o[h] for o in out]).argmax(-1).numpy() for h in TARGET_HEADS}
-    y = np.stack([e.cells for e in ex])
+    y = np.stack([scene_targets(s, grid) for s in items["scene"]])
     obj, word = y[..., 0] > 0, y[..., 2] > 0
     po, yo, k = pred["object"][obj] - 1, y[..., 0][obj] - 1, len(synthetic.SHAPES)
     seen = po >= 0
