@@ -36,6 +36,9 @@ $(STAMP): pyproject.toml
 	@echo "environment ready: $(VENV)"
 
 # --- the study ----------------------------------------------------------------
+# Each stage target runs one notebook; the runner first checks that the artifacts the
+# notebook reads exist (vlmrobust.artifacts.NEEDS) and otherwise says which target makes
+# them (e.g. `make scoring` on a fresh run: "run 02_inference (`make inference`) first").
 check-params: setup  ## validate params/$(PARAMS).yaml (fails fast, naming file, key, value)
 	@$(PY) -m vlmrobust.params check $(P)
 
@@ -77,8 +80,7 @@ bench: setup  ## speed benchmarks -> benchmarks/results/*.json
 lab: setup  ## open JupyterLab on the notebooks
 	$(VENV)/bin/jupyter lab notebooks/
 
-sync: setup  ## parameters cells <- params/demo.yaml, then re-pair .ipynb with .py (jupytext)
-	$(PY) -m vlmrobust.notebook_cells
+sync: setup  ## re-pair each notebook's .ipynb with its .py after editing either (jupytext)
 	$(VENV)/bin/jupytext --sync notebooks/[0-9]*.py
 
 clean:  ## remove one run's outputs: make clean RUN=demo

@@ -38,82 +38,19 @@
 # This notebook is skipped by `make reproduce` when the params name no zoo (paper runs).
 
 # %% tags=["parameters"]
-params_file = 'params/demo.yaml'  # make passes -f <file> -p params_file <file>
-run = 'demo'
-seed = 42
-benchmark = {'datasets': ['synth-spatial', 'synth-vqa', 'synth-text', 'synth-mcq'],
-             'n': 100,
-             'image_size': 224,
-             'resize': 'center_crop',
-             'sources': {}}
-corruptions = {'suite': 'pilot', 'severities': [1, 3, 5], 'format': 'png', 'jpeg_quality': 85, 'workers': 2}
-zoo = {'dir': '{run_dir}/zoo',
-       'seed': 0,
-       'image_size': 224,
-       'patch_size': 14,
-       'image_tokens': 16,
-       'text_hidden': 128,
-       'text_layers': 3,
-       'vision_hidden': 96,
-       'vision_layers': 3,
-       'heads': 2,
-       'vocab_size': 600,
-       'train_items': 2000,
-       'steps': {'vision': 2000, 'pt': 600, 'it': 1800, 'po': 150},
-       'batch_size': 32,
-       'lr': {'vision': 0.003, 'pt': 0.001, 'it': 0.001, 'po': 0.0001},
-       'dpo_beta': 0.1,
-       'sft_weight': 1.0,
-       'threads': 2,
-       'eval_items': 100}
-models = {'zoo-pt': {'source': '{run_dir}/zoo/pt',
-                     'family': 'gemma3',
-                     'prompt_style': 'completion',
-                     'dtype': 'float32',
-                     'quantization': 'none',
-                     'label': 'zoo pt (caption pretraining only)'},
-          'zoo-it': {'source': '{run_dir}/zoo/it',
-                     'family': 'gemma3',
-                     'prompt_style': 'chat',
-                     'dtype': 'float32',
-                     'quantization': 'none',
-                     'label': 'zoo it (instruction-tuned)'},
-          'zoo-po': {'source': '{run_dir}/zoo/po',
-                     'family': 'gemma3',
-                     'prompt_style': 'chat',
-                     'dtype': 'float32',
-                     'quantization': 'none',
-                     'label': 'zoo po (preference-optimised from it)'}}
-pairs = {'Z0': {'base': 'zoo-it',
-                'aligned': 'zoo-po',
-                'method': 'preference optimisation (MPO-style)',
-                'note': 'mirrors P0: InternVL2.5-2B SFT vs MPO'},
-         'Z1': {'base': 'zoo-pt',
-                'aligned': 'zoo-it',
-                'method': 'instruction tuning',
-                'note': 'mirrors the Gemma pre-training confound (P2/P3): base is a raw pretrained '
-                        'checkpoint'}}
-reference = 'zoo-it'
-inference = {'batch_size': 16,
-             'max_new_tokens': 64,
-             'prompt_variants': ['concise', 'plain'],
-             'concise_datasets': ['synth-vqa', 'synth-text', 'vqav2', 'textvqa'],
-             'shard': '0/1',
-             'chunk_size': 64,
-             'device': 'auto'}
-analysis = {'bootstrap': 2000, 'min_denominator': 5, 'ci': 0.95}
+params_file = "params/demo.yaml"  # the run: make injects its own params file here
+overrides = {}  # e.g. {"benchmark": {"n": 20}}: merged into the file, then validated
 
 # %%
 import json
 import os
-from pathlib import Path
 
 import vlmrobust as vr
 
-P = vr.params.from_notebook(globals(), params_file)
+P = vr.params.load(params_file, overrides)
 RUN = P["run"]
-CFG = vr.zoo.config(P["zoo"])
-ZOO = Path(vr.models.expand_source(P["zoo"]["dir"], RUN))
+CFG = P["zoo"]  # the zoo's settings, every key filled and checked by params.load
+ZOO = vr.zoo.zoo_dir(P)
 FORCE = os.environ.get("VLMROBUST_FORCE_ZOO") == "1"
 print(f"zoo directory {ZOO}; config hash {vr.zoo.config_hash(CFG)}")
 {k: v for k, v in CFG.items() if k != "dir"}
@@ -123,7 +60,7 @@ print(f"zoo directory {ZOO}; config hash {vr.zoo.config_hash(CFG)}")
 
 # %%
 if FORCE or not vr.zoo.is_trained(ZOO, CFG):
-    info = vr.zoo.train(ZOO, P["zoo"])
+    info = vr.zoo.train(ZOO, CFG)
 else:
     info = json.loads((ZOO / "zoo.json").read_text())
     print(f"reusing the trained zoo in {ZOO} (same config hash); `make zoo` retrains")
@@ -158,12 +95,15 @@ probe.round(3)
 # ## Does the zoo behave like the paper's models?
 #
 # Held-out evaluation items (a different seed stream from the training split), clean and under
-# the four pilot corruptions at severity 5, scored by the paper's scorers.
+# the run's corruptions at its highest severity (the demo: the four pilot corruptions at severity
+# 5), run through the pipeline's own pieces: the corruptions and seeds of notebook 01, the prompt
+# variants and prompt style each model gets in notebook 02, the paper's scorers of notebook 03.
 
 # %%
-ev = vr.zoo.evaluate(ZOO, CFG["eval_items"], seed=P["seed"])
+ev = vr.zoo.evaluate(P)
+CI = P["analysis"]["ci"]
 acc = vr.metrics.accuracy_table(ev.assign(cond=ev["corruption"] + "/" + ev["prompt_variant"]),
-                                by=["model", "dataset", "cond"])
+                                by=["model", "dataset", "cond"], ci=CI)
 table = acc.pivot_table(index=["model", "cond"], columns="dataset", values="acc")
 table["mean"] = table.mean(axis=1)
 vr.artifacts.write_table(table, RUN, "zoo_accuracy")
@@ -177,14 +117,15 @@ goals
 # %%
 clean = acc[acc["cond"].isin(["none/concise", "none/plain"])]
 fig = vr.plots.accuracy_by_condition(clean, x="dataset", hue="cond", facet="model",
-                                     title="Zoo, clean items: concise vs plain prompt (Wilson 95% CI)")
+                                     title=f"Zoo, clean items: concise vs plain prompt (Wilson {CI:.0%} CI)")
 vr.plots.save(fig, RUN, "zoo_clean_accuracy_by_prompt")
 
 # %%
 conc = acc[acc["cond"].str.endswith("/concise")].assign(corruption=lambda d: d["cond"].str.split("/").str[0])
 conc = conc.sort_values("corruption", key=lambda c: c != "none", kind="stable")  # clean first
 fig = vr.plots.accuracy_by_condition(conc, x="dataset", hue="corruption", facet="model",
-                                     title="Zoo: clean and severity-5 pilot corruptions (concise prompt)")
+                                     title="Zoo: clean and the run's corruptions at their highest severity "
+                                           "(concise prompt)")
 vr.plots.save(fig, RUN, "zoo_accuracy_under_corruption")
 
 # %% [markdown]

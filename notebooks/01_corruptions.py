@@ -31,75 +31,13 @@
 # paper run it is GQA, VQAv2, TextVQA and MMBench. The code path is the same.
 
 # %% tags=["parameters"]
-params_file = 'params/demo.yaml'  # make passes -f <file> -p params_file <file>
-run = 'demo'
-seed = 42
-benchmark = {'datasets': ['synth-spatial', 'synth-vqa', 'synth-text', 'synth-mcq'],
-             'n': 100,
-             'image_size': 224,
-             'resize': 'center_crop',
-             'sources': {}}
-corruptions = {'suite': 'pilot', 'severities': [1, 3, 5], 'format': 'png', 'jpeg_quality': 85, 'workers': 2}
-zoo = {'dir': '{run_dir}/zoo',
-       'seed': 0,
-       'image_size': 224,
-       'patch_size': 14,
-       'image_tokens': 16,
-       'text_hidden': 128,
-       'text_layers': 3,
-       'vision_hidden': 96,
-       'vision_layers': 3,
-       'heads': 2,
-       'vocab_size': 600,
-       'train_items': 2000,
-       'steps': {'vision': 2000, 'pt': 600, 'it': 1800, 'po': 150},
-       'batch_size': 32,
-       'lr': {'vision': 0.003, 'pt': 0.001, 'it': 0.001, 'po': 0.0001},
-       'dpo_beta': 0.1,
-       'sft_weight': 1.0,
-       'threads': 2,
-       'eval_items': 100}
-models = {'zoo-pt': {'source': '{run_dir}/zoo/pt',
-                     'family': 'gemma3',
-                     'prompt_style': 'completion',
-                     'dtype': 'float32',
-                     'quantization': 'none',
-                     'label': 'zoo pt (caption pretraining only)'},
-          'zoo-it': {'source': '{run_dir}/zoo/it',
-                     'family': 'gemma3',
-                     'prompt_style': 'chat',
-                     'dtype': 'float32',
-                     'quantization': 'none',
-                     'label': 'zoo it (instruction-tuned)'},
-          'zoo-po': {'source': '{run_dir}/zoo/po',
-                     'family': 'gemma3',
-                     'prompt_style': 'chat',
-                     'dtype': 'float32',
-                     'quantization': 'none',
-                     'label': 'zoo po (preference-optimised from it)'}}
-pairs = {'Z0': {'base': 'zoo-it',
-                'aligned': 'zoo-po',
-                'method': 'preference optimisation (MPO-style)',
-                'note': 'mirrors P0: InternVL2.5-2B SFT vs MPO'},
-         'Z1': {'base': 'zoo-pt',
-                'aligned': 'zoo-it',
-                'method': 'instruction tuning',
-                'note': 'mirrors the Gemma pre-training confound (P2/P3): base is a raw pretrained '
-                        'checkpoint'}}
-reference = 'zoo-it'
-inference = {'batch_size': 16,
-             'max_new_tokens': 64,
-             'prompt_variants': ['concise', 'plain'],
-             'concise_datasets': ['synth-vqa', 'synth-text', 'vqav2', 'textvqa'],
-             'shard': '0/1',
-             'chunk_size': 64,
-             'device': 'auto'}
-analysis = {'bootstrap': 2000, 'min_denominator': 5, 'ci': 0.95}
+params_file = "params/demo.yaml"  # the run: make injects its own params file here
+overrides = {}  # e.g. {"benchmark": {"n": 20}}: merged into the file, then validated
 
 # %%
 import vlmrobust as vr
 
-P = vr.params.from_notebook(globals(), params_file)  # validated run parameters
+P = vr.params.load(params_file, overrides)  # validated run parameters
 RUN = P["run"]
 SUITE = vr.corruptions.resolve_suite(P["corruptions"]["suite"])
 SEVERITIES = P["corruptions"]["severities"]
@@ -136,8 +74,8 @@ samples.groupby("dataset").head(2)[["dataset", "sample_id", "question", "answer"
 # %%
 manifest = vr.corruptions.generate(
     samples, vr.paths.run_dir(RUN) / "corruptions", suite=SUITE, severities=SEVERITIES,
-    run_seed=P["seed"], fmt=P["corruptions"].get("format", "png"),
-    quality=P["corruptions"].get("jpeg_quality", 85), workers=P["corruptions"].get("workers", 2))
+    run_seed=P["seed"], fmt=P["corruptions"]["format"],
+    quality=P["corruptions"]["jpeg_quality"], workers=P["corruptions"]["workers"])
 print(f"{len(manifest)} images ({manifest['sha256'].nunique()} distinct), format "
       f"{manifest['format'].iloc[0]}, in {vr.paths.run_dir(RUN) / 'corruptions'}")
 manifest.pivot_table(index=["family", "corruption"], columns="severity", values="sample_id",

@@ -30,81 +30,19 @@
 # where it stopped. `inference.shard: i/N` splits the work for N parallel processes.
 
 # %% tags=["parameters"]
-params_file = 'params/demo.yaml'  # make passes -f <file> -p params_file <file>
-run = 'demo'
-seed = 42
-benchmark = {'datasets': ['synth-spatial', 'synth-vqa', 'synth-text', 'synth-mcq'],
-             'n': 100,
-             'image_size': 224,
-             'resize': 'center_crop',
-             'sources': {}}
-corruptions = {'suite': 'pilot', 'severities': [1, 3, 5], 'format': 'png', 'jpeg_quality': 85, 'workers': 2}
-zoo = {'dir': '{run_dir}/zoo',
-       'seed': 0,
-       'image_size': 224,
-       'patch_size': 14,
-       'image_tokens': 16,
-       'text_hidden': 128,
-       'text_layers': 3,
-       'vision_hidden': 96,
-       'vision_layers': 3,
-       'heads': 2,
-       'vocab_size': 600,
-       'train_items': 2000,
-       'steps': {'vision': 2000, 'pt': 600, 'it': 1800, 'po': 150},
-       'batch_size': 32,
-       'lr': {'vision': 0.003, 'pt': 0.001, 'it': 0.001, 'po': 0.0001},
-       'dpo_beta': 0.1,
-       'sft_weight': 1.0,
-       'threads': 2,
-       'eval_items': 100}
-models = {'zoo-pt': {'source': '{run_dir}/zoo/pt',
-                     'family': 'gemma3',
-                     'prompt_style': 'completion',
-                     'dtype': 'float32',
-                     'quantization': 'none',
-                     'label': 'zoo pt (caption pretraining only)'},
-          'zoo-it': {'source': '{run_dir}/zoo/it',
-                     'family': 'gemma3',
-                     'prompt_style': 'chat',
-                     'dtype': 'float32',
-                     'quantization': 'none',
-                     'label': 'zoo it (instruction-tuned)'},
-          'zoo-po': {'source': '{run_dir}/zoo/po',
-                     'family': 'gemma3',
-                     'prompt_style': 'chat',
-                     'dtype': 'float32',
-                     'quantization': 'none',
-                     'label': 'zoo po (preference-optimised from it)'}}
-pairs = {'Z0': {'base': 'zoo-it',
-                'aligned': 'zoo-po',
-                'method': 'preference optimisation (MPO-style)',
-                'note': 'mirrors P0: InternVL2.5-2B SFT vs MPO'},
-         'Z1': {'base': 'zoo-pt',
-                'aligned': 'zoo-it',
-                'method': 'instruction tuning',
-                'note': 'mirrors the Gemma pre-training confound (P2/P3): base is a raw pretrained '
-                        'checkpoint'}}
-reference = 'zoo-it'
-inference = {'batch_size': 16,
-             'max_new_tokens': 64,
-             'prompt_variants': ['concise', 'plain'],
-             'concise_datasets': ['synth-vqa', 'synth-text', 'vqav2', 'textvqa'],
-             'shard': '0/1',
-             'chunk_size': 64,
-             'device': 'auto'}
-analysis = {'bootstrap': 2000, 'min_denominator': 5, 'ci': 0.95}
+params_file = "params/demo.yaml"  # the run: make injects its own params file here
+overrides = {}  # e.g. {"benchmark": {"n": 20}}: merged into the file, then validated
 
 # %%
 import pandas as pd
 
 import vlmrobust as vr
 
-P = vr.params.from_notebook(globals(), params_file)
+P = vr.params.load(params_file, overrides)
 RUN = P["run"]
 pd.set_option("display.max_colwidth", 80)
-print("models:", vr.params.run_models(P), "| prompt variants:", P["inference"]["prompt_variants"],
-      "| shard:", P["inference"].get("shard", "0/1"))
+print("models:", vr.design.run_models(P), "| prompt variants:", P["inference"]["prompt_variants"],
+      "| shard:", P["inference"]["shard"])
 
 # %%
 throughput = vr.inference.run(P)

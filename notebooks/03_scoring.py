@@ -34,80 +34,20 @@
 # The tables use the concise prompt (the paper's corrected prompts).
 
 # %% tags=["parameters"]
-params_file = 'params/demo.yaml'  # make passes -f <file> -p params_file <file>
-run = 'demo'
-seed = 42
-benchmark = {'datasets': ['synth-spatial', 'synth-vqa', 'synth-text', 'synth-mcq'],
-             'n': 100,
-             'image_size': 224,
-             'resize': 'center_crop',
-             'sources': {}}
-corruptions = {'suite': 'pilot', 'severities': [1, 3, 5], 'format': 'png', 'jpeg_quality': 85, 'workers': 2}
-zoo = {'dir': '{run_dir}/zoo',
-       'seed': 0,
-       'image_size': 224,
-       'patch_size': 14,
-       'image_tokens': 16,
-       'text_hidden': 128,
-       'text_layers': 3,
-       'vision_hidden': 96,
-       'vision_layers': 3,
-       'heads': 2,
-       'vocab_size': 600,
-       'train_items': 2000,
-       'steps': {'vision': 2000, 'pt': 600, 'it': 1800, 'po': 150},
-       'batch_size': 32,
-       'lr': {'vision': 0.003, 'pt': 0.001, 'it': 0.001, 'po': 0.0001},
-       'dpo_beta': 0.1,
-       'sft_weight': 1.0,
-       'threads': 2,
-       'eval_items': 100}
-models = {'zoo-pt': {'source': '{run_dir}/zoo/pt',
-                     'family': 'gemma3',
-                     'prompt_style': 'completion',
-                     'dtype': 'float32',
-                     'quantization': 'none',
-                     'label': 'zoo pt (caption pretraining only)'},
-          'zoo-it': {'source': '{run_dir}/zoo/it',
-                     'family': 'gemma3',
-                     'prompt_style': 'chat',
-                     'dtype': 'float32',
-                     'quantization': 'none',
-                     'label': 'zoo it (instruction-tuned)'},
-          'zoo-po': {'source': '{run_dir}/zoo/po',
-                     'family': 'gemma3',
-                     'prompt_style': 'chat',
-                     'dtype': 'float32',
-                     'quantization': 'none',
-                     'label': 'zoo po (preference-optimised from it)'}}
-pairs = {'Z0': {'base': 'zoo-it',
-                'aligned': 'zoo-po',
-                'method': 'preference optimisation (MPO-style)',
-                'note': 'mirrors P0: InternVL2.5-2B SFT vs MPO'},
-         'Z1': {'base': 'zoo-pt',
-                'aligned': 'zoo-it',
-                'method': 'instruction tuning',
-                'note': 'mirrors the Gemma pre-training confound (P2/P3): base is a raw pretrained '
-                        'checkpoint'}}
-reference = 'zoo-it'
-inference = {'batch_size': 16,
-             'max_new_tokens': 64,
-             'prompt_variants': ['concise', 'plain'],
-             'concise_datasets': ['synth-vqa', 'synth-text', 'vqav2', 'textvqa'],
-             'shard': '0/1',
-             'chunk_size': 64,
-             'device': 'auto'}
-analysis = {'bootstrap': 2000, 'min_denominator': 5, 'ci': 0.95}
+params_file = "params/demo.yaml"  # the run: make injects its own params file here
+overrides = {}  # e.g. {"benchmark": {"n": 20}}: merged into the file, then validated
 
 # %%
 import pandas as pd
 
 import vlmrobust as vr
 
-P = vr.params.from_notebook(globals(), params_file)
+P = vr.params.load(params_file, overrides)
 RUN = P["run"]
 DATASETS = P["benchmark"]["datasets"]
-print("pairs:", {k: (v["base"], v["aligned"]) for k, v in vr.params.enabled_pairs(P).items()},
+T = vr.analyses.ce_tables
+CI = P["analysis"]["ci"]
+print("pairs:", {p.id: (p.base, p.aligned) for p in vr.design.pairs(P)},
       "| reference:", P["reference"])
 
 # %%
@@ -124,7 +64,7 @@ print(f"{len(scores)} predictions scored")
 # option). Base checkpoints without instruction tuning are expected to fail here most.
 
 # %%
-rates = vr.report.parse_rates(scores)
+rates = T.parse_rates(scores)
 vr.artifacts.write_table(rates, RUN, "unparseable_rates", index=False)
 rates.pivot_table(index=["model", "prompt_variant"], columns="dataset", values="unparseable").round(3)
 
@@ -132,13 +72,13 @@ rates.pivot_table(index=["model", "prompt_variant"], columns="dataset", values="
 # ## Table 2 / Figure 2: clean accuracy
 
 # %%
-t2, t2_long = vr.report.clean_accuracy(scores, P)
+t2, t2_long = T.clean_accuracy(scores, P)
 vr.artifacts.write_table(t2, RUN, "table2_clean_accuracy")
 t2.round(3)
 
 # %%
 fig = vr.plots.paired_bars(t2_long, "acc", "clean accuracy", "Figure 2 (this run): clean accuracy, "
-                           "base solid / aligned hatched, Wilson 95% CI", errors=("ci_lo", "ci_hi"))
+                           f"base solid / aligned hatched, Wilson {CI:.0%} CI", errors=("ci_lo", "ci_hi"))
 vr.plots.save(fig, RUN, "figure2_clean_accuracy")
 
 # %% [markdown]
@@ -149,12 +89,12 @@ vr.plots.save(fig, RUN, "figure2_clean_accuracy")
 # sum is below `analysis.min_denominator` items are excluded (listed in `excluded`), not divided.
 
 # %%
-t3 = vr.report.mce_global(scores, P)
+t3 = T.mce_global(scores, P)
 vr.artifacts.write_table(t3, RUN, "table3_mce_global_reference")
 t3.round(3)
 
 # %%
-long3 = vr.report.mce_long(t3, P)
+long3 = T.mce_long(t3, P)
 fig = vr.plots.paired_bars(long3, "mce", f"mCE (ref. {P['reference']})",
                            "Figure 3 (this run): mCE per dataset; dashed = reference", ref_line=1.0)
 vr.plots.save(fig, RUN, "figure3_mce")
@@ -173,12 +113,12 @@ vr.plots.save(fig, RUN, "figure4_radar")
 # of means is not the mean of ratios.
 
 # %%
-rel = vr.report.relative(scores, P)
+rel = T.relative(scores, P)
 vr.artifacts.write_table(rel, RUN, "table4_relative_mce", index=False)
 rel.pivot_table(index="pair", columns="dataset", values=["rel_mce_ratio", "rel_mce_intra"]).round(3)
 
 # %%
-boot = vr.report.bootstrap(scores, P)
+boot = T.bootstrap(scores, P)
 vr.artifacts.write_table(boot, RUN, "relative_mce_bootstrap", index=False)
 main = boot[boot["statistic"].isin(["rel_mce_ratio", "rel_mce_intra", "mce_base_ref", "mce_aligned_ref"])]
 main.pivot_table(index=["pair", "dataset"], columns="statistic", values=["estimate", "ci_lo", "ci_hi"]).round(3)
@@ -186,7 +126,7 @@ main.pivot_table(index=["pair", "dataset"], columns="statistic", values=["estima
 # %%
 r6 = boot[boot["statistic"] == "rel_mce_ratio"].rename(columns={"estimate": "rel_mce"})
 fig = vr.plots.rel_bars(r6, "rel_mce", f"Figure 6 (this run): Rel. mCE (ratio form), paired bootstrap "
-                        f"{int(100 * P['analysis'].get('ci', 0.95))}% CI", datasets=DATASETS,
+                        f"{CI:.0%} CI", datasets=DATASETS,
                         errors=("ci_lo", "ci_hi"))
 vr.plots.save(fig, RUN, "figure6_relative_mce")
 
@@ -194,8 +134,8 @@ vr.plots.save(fig, RUN, "figure6_relative_mce")
 # ## Table 5: CE per corruption on the GQA-like dataset
 
 # %%
-gqa_like = next((d for d in DATASETS if vr.data.DATASETS[d]["twin"] == "gqa"), DATASETS[0])
-t5 = vr.report.ce_by_corruption(scores, P, gqa_like)
+gqa_like = vr.design.gqa_like(P)
+t5 = T.ce_by_corruption(scores, P, gqa_like)
 vr.artifacts.write_table(t5, RUN, "table5_ce_per_corruption")
 print(f"dataset: {gqa_like}")
 t5.round(3)
@@ -208,7 +148,7 @@ t5.round(3)
 # `analysis.min_denominator`; `base_errors_items` shows the denominator).
 
 # %%
-t11 = vr.report.intra_pair(scores, P)
+t11 = T.intra_pair(scores, P)
 vr.artifacts.write_table(t11, RUN, "table11_ce_per_pair", index=False)
 t11.round(3)
 
@@ -219,7 +159,7 @@ t11.round(3)
 # next to the published Table 4.
 
 # %%
-cmp = vr.report.side_by_side(rel, P)
+cmp = T.side_by_side(rel, P)
 if cmp is None:
     print("This run is not the paper's configuration (datasets "
           f"{DATASETS}); the paper's own numbers are audited in notebook 09.")

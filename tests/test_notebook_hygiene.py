@@ -1,5 +1,5 @@
-"""Notebooks stay diffable: no committed outputs, .ipynb in sync with its py:percent pair,
-parameters cells equal to params/demo.yaml; the library is tracked by git."""
+"""Notebooks stay diffable: no committed outputs, .ipynb in sync with its py:percent pair, a
+one-line parameters cell (the params file, and optional overrides); the library is tracked by git."""
 
 import subprocess
 
@@ -7,7 +7,7 @@ import jupytext
 import nbformat
 import pytest
 
-from vlmrobust import params, paths
+from vlmrobust import paths
 
 NOTEBOOKS = sorted(paths.NOTEBOOKS_DIR.glob("[0-9][0-9]_*.ipynb"))
 
@@ -36,16 +36,23 @@ def test_notebook_matches_its_py_percent_pair(nb_path):
 
 
 @pytest.mark.parametrize("nb_path", NOTEBOOKS, ids=lambda p: p.stem)
-def test_parameters_cell_equals_demo_params(nb_path):
+def test_parameters_cell_names_the_params_file_and_nothing_else(nb_path):
     nb = nbformat.read(nb_path, as_version=4)
     cells = [c for c in nb.cells if "parameters" in c.get("metadata", {}).get("tags", [])]
     assert len(cells) == 1, f"{nb_path.name}: expected one cell tagged 'parameters'"
     ns: dict = {}
     exec(cells[0].source, ns)  # noqa: S102 - our own notebook's literal assignments
-    demo = params.load("params/demo.yaml")
-    assert ns["params_file"] == "params/demo.yaml"
-    assert {k: ns[k] for k in params.TOP_LEVEL_KEYS} == demo
+    assert {k for k in ns if not k.startswith("__")} == {"params_file", "overrides"}
+    assert ns["params_file"] == "params/demo.yaml" and ns["overrides"] == {}
+    code = [ln for ln in cells[0].source.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
+    assert len(code) == 2, f"{nb_path.name}: the parameters cell should be two lines, not {len(code)}"
     assert nb.metadata["kernelspec"]["name"] == "python3"
+
+
+@pytest.mark.parametrize("nb_path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_loads_its_params_through_the_library(nb_path):
+    src = nb_path.with_suffix(".py").read_text()
+    assert "vr.params.load(params_file, overrides)" in src
 
 
 def test_a_notebook_with_outputs_is_detected(tmp_path):

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from vlmrobust import params, paths
+from vlmrobust import design, params, paths
 
 PARAM_FILES = sorted(paths.PARAMS_DIR.glob("*.yaml"))
 
@@ -21,7 +21,7 @@ def test_the_five_params_files_exist():
 def test_shipped_params_validate(f):
     p = params.load(f)
     assert p["run"] == f.stem
-    assert p["reference"] in params.run_models(p)
+    assert p["reference"] in design.run_models(p)
 
 
 def _demo():
@@ -55,6 +55,19 @@ def _write(tmp_path, p, name="bad.yaml") -> Path:
     (lambda p: p["zoo"]["steps"].__setitem__("objects", 400), "zoo.steps.objects", "400"),
     (lambda p: p["zoo"]["steps"].__setitem__("it", -1), "zoo.steps.it", "-1"),
     (lambda p: p["zoo"]["lr"].__setitem__("pt", "fast"), "zoo.lr.pt", "'fast'"),
+    # values, not only names, are checked: each of these used to pass and crash notebook 00 minutes later
+    (lambda p: p["zoo"].__setitem__("image_tokens", 10), "zoo.image_tokens", "10"),
+    (lambda p: p["zoo"].__setitem__("image_tokens", 9), "zoo.image_tokens", "9"),  # 3 does not divide 16
+    (lambda p: p["zoo"].__setitem__("patch_size", 0), "zoo.patch_size", "0"),
+    (lambda p: p["zoo"].__setitem__("patch_size", 15), "zoo.patch_size", "15"),  # does not divide 224
+    (lambda p: p["zoo"].__setitem__("batch_size", 0), "zoo.batch_size", "0"),
+    (lambda p: p["zoo"].__setitem__("text_hidden", 127), "zoo.text_hidden", "127"),  # 2 heads
+    (lambda p: p["zoo"]["lr"].__setitem__("it", 0), "zoo.lr.it", "0"),
+    (lambda p: p["zoo"].__setitem__("vocab_size", 50), "zoo.vocab_size", "50"),
+    (lambda p: p["analysis"].__setitem__("bootstrap", 0), "analysis.bootstrap", "0"),
+    (lambda p: p["analysis"].__setitem__("ci", 95), "analysis.ci", "95"),
+    (lambda p: p["inference"].__setitem__("batch_size", 0), "inference.batch_size", "0"),
+    (lambda p: p["models"]["zoo-it"].__setitem__("enabled", "yes"), "models.zoo-it.enabled", "'yes'"),
 ])
 def test_bad_values_name_file_key_and_value(tmp_path, mutate, key, value_repr):
     p = _demo()
@@ -88,8 +101,8 @@ def test_paper_p3_is_marked_unresolved_not_substituted():
     p = params.load("params/paper.yaml")
     assert p["pairs"]["P3"]["enabled"] is False
     assert "unresolved" in p["models"]["gemma-3-7b-pt"]
-    assert "gemma-3-7b-pt" not in params.run_models(p)
-    assert "gemma-3-12b-it" not in params.run_models(p)  # the alternative is opt-in
+    assert "gemma-3-7b-pt" not in design.run_models(p)
+    assert "gemma-3-12b-it" not in design.run_models(p)  # the alternative is opt-in
 
 
 def test_missing_file_lists_available_ones():
@@ -110,11 +123,59 @@ def test_cli_fails_fast_with_a_clear_message(tmp_path):
     assert "did you mean 'severities'" in r.stderr
 
 
-def test_from_notebook_rejects_typo_in_the_file_even_if_values_are_fine(tmp_path):
-    text = (paths.PARAMS_DIR / "demo.yaml").read_text().replace("workers:", "wrokers:")
-    f = tmp_path / "typo.yaml"
-    f.write_text(text)
-    ns = dict(_demo())
-    with pytest.raises(params.ParamsError, match="corruptions.wrokers"):
-        params.from_notebook(ns, str(f))
-    assert params.from_notebook(ns, "params/demo.yaml")["run"] == "demo"
+
+
+@pytest.mark.parametrize("key, value", [("image_tokens", 10), ("patch_size", 0)])
+def test_check_params_rejects_bad_zoo_sizes_in_seconds(tmp_path, key, value):
+    """`make check-params` runs this command; the bad value must fail before any kernel or torch."""
+    text = (paths.PARAMS_DIR / "demo.yaml").read_text()
+    f = tmp_path / "bad.yaml"
+    f.write_text(text.replace(f"  {key}: ", f"  {key}: {value}  # was ", 1))
+    t0 = time.monotonic()
+    r = subprocess.run([sys.executable, "-m", "vlmrobust.params", "check", str(f)], capture_output=True, text=True)
+    assert time.monotonic() - t0 < 5
+    assert r.returncode == 2 and f"'zoo.{key}' = {value}" in r.stderr and "bad.yaml" in r.stderr
+
+
+def test_load_fills_every_optional_key_from_the_one_table(tmp_path):
+    p = yaml.safe_load((paths.PARAMS_DIR / "demo.yaml").read_text())
+    for section in ("corruptions", "inference", "analysis"):
+        for key in params.DEFAULTS[section]:
+            p[section].pop(key, None)
+    for key in ("steps", "lr", "seed", "threads"):
+        p["zoo"].pop(key)
+    p["zoo"]["steps"] = {"it": 5}  # a partial mapping keeps the other stages' defaults
+    p["models"]["zoo-it"] = {"source": "{run_dir}/zoo/it", "prompt_style": "chat"}
+    del p["pairs"]["Z0"]["note"]
+    full = params.load(_write(tmp_path, p))
+    assert full["analysis"] == params.DEFAULTS["analysis"]
+    assert full["inference"]["chunk_size"] == params.DEFAULTS["inference"]["chunk_size"]
+    assert full["zoo"]["steps"] == {**params.DEFAULTS["zoo"]["steps"], "it": 5}
+    assert full["zoo"]["lr"] == params.DEFAULTS["zoo"]["lr"]
+    assert full["models"]["zoo-it"]["label"] == "zoo-it"  # a model's label defaults to its name
+    assert full["models"]["zoo-it"]["enabled"] is True and full["models"]["zoo-it"]["quantization"] == "none"
+    assert full["pairs"]["Z0"]["note"] == "" and full["pairs"]["Z0"]["enabled"] is True
+    assert p["zoo"]["steps"] == {"it": 5}  # the caller's mapping is not modified
+
+
+def test_every_shipped_file_fills_to_the_same_keys():
+    keys = {f.stem: {s: set(params.load(f)[s]) for s in ("benchmark", "corruptions", "inference", "analysis")}
+            for f in PARAM_FILES}
+    assert all(k == keys["demo"] for k in keys.values())
+
+
+def test_overrides_merge_into_the_file_and_are_validated():
+    p = params.load("params/demo.yaml", {"benchmark": {"n": 7}, "zoo": {"steps": {"po": 3}}})
+    assert p["benchmark"]["n"] == 7 and p["benchmark"]["datasets"] == _demo()["benchmark"]["datasets"]
+    assert p["zoo"]["steps"] == {**_demo()["zoo"]["steps"], "po": 3}
+    with pytest.raises(params.ParamsError, match=r"params/demo.yaml \+ overrides.*'benchmark.n' = 0"):
+        params.load("params/demo.yaml", {"benchmark": {"n": 0}})
+    with pytest.raises(params.ParamsError, match="'zoo.image_tokens' = 10"):
+        params.load("params/demo.yaml", {"zoo": {"image_tokens": 10}})
+
+
+def test_zoo_config_alone_fills_and_checks():
+    z = params.zoo_config({"dir": "x", "seed": 3})
+    assert z == {**params.DEFAULTS["zoo"], "dir": "x", "seed": 3}
+    with pytest.raises(params.ParamsError, match="'zoo.patch_size' = 0"):
+        params.zoo_config({"dir": "x", "patch_size": 0})

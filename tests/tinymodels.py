@@ -9,9 +9,9 @@ TINY = {"dir": "unused", "seed": 0, "image_size": 224, "patch_size": 56, "image_
 
 def make_tiny_gemma3(path: Path, seed: int = 0, chat_template: bool = True) -> Path:
     """A ~0.1 M-parameter Gemma-3 VLM + processor saved with save_pretrained."""
-    from vlmrobust import zoo
+    from vlmrobust import params, zoo
 
-    cfg = zoo.config({**TINY, "seed": seed})
+    cfg = params.zoo_config({**TINY, "seed": seed})
     proc = zoo.build_processor(cfg)
     model = zoo.build_model(cfg, proc)
     if not chat_template:

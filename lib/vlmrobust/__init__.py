@@ -1,17 +1,30 @@
 """vlmrobust: the shared library of the aligned-VLM corruption-robustness compendium.
 
 Notebooks under ``notebooks/`` are thin: they call these modules, show tables and
-figures, and narrate. Each module holds one concept:
+figures, and narrate. Each module holds one concept; imports run one way, from the
+foundations (``paths``, ``params``, ``data``) through the pipeline (``corruptions``,
+``models``, ``inference``, ``scoring``, ``metrics``) to the analyses and figures
+(``analyses``, ``plots``); a test walks the imports and fails on any circle.
 
-- ``paths``       where things live (repository root, ``outputs/<run>/``)
-- ``params``      loading and validating ``params/*.yaml`` before any work starts
-- ``provenance``  git commit, package versions, colophon
-- ``runner``      papermill orchestration used by the Makefile
-- ``data``        benchmarks: the synthetic four-task benchmark and hub/local loaders
-- ``corruptions`` the 19 ImageNet-C corruptions, deterministic, and pre-generation
-- ``scoring``     the paper's per-dataset scorers
-- ``metrics``     accuracy tables, CE, mCE, Rel. mCE, mCR with uncertainty
-- ``paper``       the seed paper's published tables as package data
+- ``paths``          where things live (repository root, ``outputs/<run>/``)
+- ``params``         load ``params/*.yaml``, fill its defaults from one table, validate before any work
+- ``design``         the study design of a run: evaluated models, pairs, labels, main prompt variant
+- ``artifacts``      the files stages exchange, who makes them, the one atomic writer
+- ``provenance``     git commit, package versions, colophon
+- ``runner``         papermill orchestration used by the Makefile
+- ``data``           benchmarks: the synthetic four-task benchmark and hub/local loaders
+- ``corruptions``    the 19 ImageNet-C corruptions, deterministic, and pre-generation
+- ``prompts``        the exact prompt text per model style, prompt variants, option letters
+- ``models``         loading any checkpoint through AutoProcessor + AutoModelForImageTextToText
+- ``inference``      batched greedy generation over every condition, resumable store
+- ``scoring``        the paper's per-dataset scorers and MCQ letter extraction
+- ``answer_format``  is a response an answer of the form the question asks for
+- ``metrics``        accuracy tables, CE, mCE, Rel. mCE, mCR with uncertainty
+- ``analyses``       one module per analysis notebook: scores in, tidy frames out
+- ``plots``          the paper's figures and the ones that make a result obvious
+- ``paper``          the seed paper's published tables as package data, and their audit
+- ``zoo``            the demo zoo: tiny Gemma-3 VLMs trained offline (a package, one concept per module)
+- ``paper_data``     (package data) the paper's Tables 2-11 as printed
 """
 
 __version__ = "0.1.0"

@@ -1,12 +1,16 @@
-"""The files stages exchange under ``outputs/<run>/`` and how they are written.
+"""The files stages exchange under ``outputs/<run>/``, who makes them, and how they are written.
 
-Every table is written atomically (temporary name, then ``os.replace``), so a
-killed process never leaves a half-written Parquet file where the next stage
-would read it. Readers fail with a message that names the stage to run.
+Every file is written atomically (temporary name in the same folder, then ``os.replace``),
+so a killed process never leaves a half-written file where the next stage would read it.
+``write_bytes`` is the one atomic writer; the others encode and call it. Readers fail with
+a message that names the stage to run (``PRODUCED_BY``); the runner checks a notebook's
+inputs (``NEEDS``) before it starts a kernel, so a stage run out of order says what to run
+first instead of failing minutes later.
 """
 
 from __future__ import annotations
 
+import io
 import os
 from pathlib import Path
 
@@ -16,41 +20,81 @@ from . import paths
 
 SAMPLES = "samples.parquet"
 MANIFEST = "corruptions/manifest.parquet"
+PREDICTIONS = "predictions"
 SCORES = "scores.parquet"
+ZOO = "zoo/zoo.json"  # the demo zoo's metadata, written last by its training
 
-PRODUCED_BY = {SAMPLES: "01_corruptions (make corruptions)", MANIFEST: "01_corruptions (make corruptions)",
-               SCORES: "03_scoring (make scoring)", "predictions": "02_inference (make inference)"}
+PRODUCED_BY = {  # artifact -> (notebook, make target)
+    ZOO: ("00_demo_zoo", "zoo"),
+    SAMPLES: ("01_corruptions", "corruptions"),
+    MANIFEST: ("01_corruptions", "corruptions"),
+    PREDICTIONS: ("02_inference", "inference"),
+    SCORES: ("03_scoring", "scoring"),
+}
+
+NEEDS = {  # notebook number -> the artifacts it reads (ZOO only when the run has a demo zoo)
+    "02": (SAMPLES, MANIFEST, ZOO),
+    "03": (SAMPLES, PREDICTIONS),
+}
 
 
 class MissingArtifact(FileNotFoundError):
     """A stage's input is missing: the message says which notebook makes it."""
 
 
-def write_parquet(df: pd.DataFrame, path: str | Path) -> Path:
+def write_bytes(path: str | Path, data: bytes) -> Path:
+    """Write ``data`` to ``path`` atomically (the one atomic writer of the project)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    df.to_parquet(tmp, index=False)
+    tmp.write_bytes(data)
     os.replace(tmp, path)
     return path
+
+
+def write_text(path: str | Path, text: str) -> Path:
+    return write_bytes(path, text.encode())
+
+
+def write_parquet(df: pd.DataFrame, path: str | Path) -> Path:
+    buf = io.BytesIO()
+    df.to_parquet(buf, index=False)
+    return write_bytes(path, buf.getvalue())
 
 
 def path(run: str, name: str) -> Path:
     return paths.run_dir(run) / name
 
 
+def exists(run: str, name: str) -> bool:
+    """Is the artifact there (for ``predictions``: at least one chunk)?"""
+    p = path(run, name)
+    return any(p.glob("*/*/part-*.parquet")) if name == PREDICTIONS else p.exists()
+
+
+def how_to_make(run: str, name: str) -> str:
+    notebook, target = PRODUCED_BY.get(name, ("the stage that writes it", None))
+    how = f"`make {target}" + ("" if run == "demo" else f" PARAMS={run}") + "`" if target else ""
+    return f"{path(run, name)} does not exist; run {notebook}" + (f" ({how})" if how else "") + " first"
+
+
+def missing_inputs(run: str, notebook: str, has_zoo: bool) -> list[str]:
+    """Messages for the inputs notebook ``NN_...`` reads that are not there yet (empty: ready)."""
+    needs = [n for n in NEEDS.get(notebook[:2], ()) if has_zoo or n != ZOO]
+    return [how_to_make(run, n) for n in needs if not exists(run, n)]
+
+
 def read(run: str, name: str) -> pd.DataFrame:
     p = path(run, name)
     if not p.exists():
-        maker = PRODUCED_BY.get(name, "the stage that writes it")
-        raise MissingArtifact(f"{p} does not exist; run {maker} for run '{run}' first")
+        raise MissingArtifact(how_to_make(run, name))
     return pd.read_parquet(p)
 
 
 def write_table(df: pd.DataFrame, run: str, name: str, floatfmt: str = ".3f", index: bool = True) -> Path:
     """A table for people and machines: CSV, Markdown and LaTeX under ``tables/``."""
     d = paths.tables_dir(run)
-    df.to_csv(d / f"{name}.csv", index=index)
-    (d / f"{name}.md").write_text(df.to_markdown(floatfmt=floatfmt, index=index) + "\n")
-    (d / f"{name}.tex").write_text(df.to_latex(float_format=lambda x: format(x, floatfmt), index=index))
+    write_text(d / f"{name}.csv", df.to_csv(index=index))
+    write_text(d / f"{name}.md", df.to_markdown(floatfmt=floatfmt, index=index) + "\n")
+    write_text(d / f"{name}.tex", df.to_latex(float_format=lambda x: format(x, floatfmt), index=index))
     return d / f"{name}.csv"

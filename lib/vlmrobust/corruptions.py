@@ -41,7 +41,7 @@ import numpy as np
 import pandas as pd
 from PIL import Image
 
-from .artifacts import write_parquet
+from .artifacts import write_bytes, write_parquet
 
 CORRUPTIONS: tuple[str, ...] = (
     # the 15 ImageNet-C benchmark corruptions, in the benchmark's order
@@ -203,13 +203,6 @@ def relpath(dataset: str, sample_id: str, corruption: str, severity: int, fmt: s
     return f"{dataset}/{safe}/{corruption}_s{severity}.{ext}"
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
-
-
 def _limit_threads() -> None:
     """One thread per worker: cv2/BLAS threads would fight the process pool."""
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
@@ -240,7 +233,7 @@ def run_job(job: Job, run_seed: int, out_dir: str, fmt: str, quality: int) -> li
         arr = corrupt(src, corruption, severity, seed)
         data = encode(arr, fmt, quality)
         rel = relpath(job.dataset, job.sample_id, corruption, severity, fmt)
-        _write_atomic(Path(out_dir) / rel, data)
+        write_bytes(Path(out_dir) / rel, data)
         rows.append({
             "dataset": job.dataset, "sample_id": job.sample_id, "corruption": corruption,
             "family": FAMILY_OF.get(corruption, CLEAN), "severity": int(severity), "seed": seed,

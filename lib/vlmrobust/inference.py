@@ -33,6 +33,7 @@ import pandas as pd
 
 from . import artifacts, corruptions, paths, prompts
 from . import models as models_mod
+from .design import enabled_models, run_models
 
 KEY = ["model", "revision", "dataset", "sample_id", "corruption", "severity", "prompt_variant"]
 ITEM_KEY = ["dataset", "sample_id", "corruption", "severity", "prompt_variant"]
@@ -116,8 +117,7 @@ def load_predictions(run: str) -> pd.DataFrame:
     root = paths.run_dir(run) / "predictions"
     files = sorted(root.glob("*/*/part-*.parquet"))
     if not files:
-        raise artifacts.MissingArtifact(f"no predictions under {root}; run 02_inference (make inference) "
-                                        f"for run '{run}' first")
+        raise artifacts.MissingArtifact(artifacts.how_to_make(run, artifacts.PREDICTIONS))
     df = pd.concat([pd.read_parquet(f).assign(_mtime=f.stat().st_mtime) for f in files], ignore_index=True)
     latest = df.sort_values("_mtime").groupby("model")["revision"].last()
     df = df[df["revision"] == df["model"].map(latest)].drop(columns="_mtime")
@@ -219,7 +219,7 @@ def run_model(lm, work: pd.DataFrame, store: PredictionStore, corr_root: Path, b
                 images.append(corruptions.load_image({"path": r.path, "sha256": r.sha256}, corr_root, verify=True))
                 opts = list(r.options) if r.options is not None else []
                 texts.append(prompts.build(lm.processor, lm.prompt_style, lm.family, r.question, opts,
-                                           r.hint or "", concise=(variant == "concise")))
+                                           r.hint or "", concise=(variant == prompts.CONCISE_VARIANT)))
                 nopts.append(len(opts))
             t0 = time.perf_counter()
             outs = generate_batch(lm, images, texts, max_new_tokens, nopts)
@@ -255,25 +255,23 @@ def run_model(lm, work: pd.DataFrame, store: PredictionStore, corr_root: Path, b
 
 def run(params: dict, progress: bool = True, only_models: list[str] | None = None) -> pd.DataFrame:
     """Run every model of the run over the manifest; returns a throughput table."""
-    from .params import enabled_models, run_models
-
     run_name = params["run"]
     inf = params["inference"]
     samples = artifacts.read(run_name, artifacts.SAMPLES)
     manifest = artifacts.read(run_name, artifacts.MANIFEST)
-    work = plan(samples, manifest, inf["prompt_variants"], inf.get("concise_datasets", []), inf.get("shard", "0/1"))
+    work = plan(samples, manifest, inf["prompt_variants"], inf["concise_datasets"], inf["shard"])
     names = only_models or run_models(params)
     specs = enabled_models(params)
     # fail before any weights load: sources, quantisation, chat templates
-    checked = {name: models_mod.check(name, specs[name], run_name, inf.get("device", "auto")) for name in names}
+    checked = {name: models_mod.check(name, specs[name], run_name, inf["device"]) for name in names}
     root = paths.run_dir(run_name) / "predictions"
     corr_root = paths.run_dir(run_name) / "corruptions"
     rows = []
     for name in names:
-        lm = models_mod.load(name, specs[name], run_name, inf.get("device", "auto"), checked=checked.pop(name))
-        store = PredictionStore(root, name, inf.get("shard", "0/1"))
+        lm = models_mod.load(name, specs[name], run_name, inf["device"], checked=checked.pop(name))
+        store = PredictionStore(root, name, inf["shard"])
         st = run_model(lm, work, store, corr_root, inf["batch_size"], inf["max_new_tokens"],
-                       inf.get("chunk_size", 64), progress=progress)
+                       inf["chunk_size"], progress=progress)
         st.update({"device": lm.device, "dtype": lm.dtype, "quantization": lm.quantization,
                    "items_per_s": st["run"] / st["seconds"] if st["seconds"] else np.nan,
                    "mean_new_tokens": st["new_tokens"] / st["run"] if st["run"] else np.nan})

@@ -36,7 +36,8 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-CLEAN = "none"
+from .corruptions import CLEAN
+
 KEYS = ["model", "dataset", "corruption", "severity"]
 
 

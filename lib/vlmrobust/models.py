@@ -19,9 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from . import paths
-
-DTYPES = {"float32": "float32", "float16": "float16", "bfloat16": "bfloat16"}
-
+from .params import fill_model
 
 class ModelError(RuntimeError):
     """A model cannot be loaded as configured; the message says what to do."""
@@ -88,7 +86,7 @@ def local_revision(path: Path) -> str:
 
 def check_quantization(quantization: str, device: str) -> None:
     """Fail before loading weights when the installed bitsandbytes cannot run ``quantization`` here."""
-    if quantization in (None, "none"):
+    if quantization == "none":
         return
     try:
         import bitsandbytes as bnb  # noqa: F401
@@ -132,8 +130,9 @@ def check(name: str, spec: dict, run: str, device: str = "auto") -> dict:
     """Everything that can fail before weights load; returns the resolved source and device."""
     from .prompts import has_chat_template
 
+    spec = fill_model(name, spec)
     source = expand_source(spec["source"], run)
-    if spec.get("unresolved"):
+    if spec["unresolved"]:
         raise ModelError(f"model '{name}' is unresolved: {spec['unresolved']}")
     if is_local(source):
         p = paths.resolve(source)
@@ -144,8 +143,8 @@ def check(name: str, spec: dict, run: str, device: str = "auto") -> dict:
             raise ModelError(f"model '{name}': no checkpoint at {p} (config.json missing).{hint}")
         source = str(p)
     dev = pick_device(device)
-    check_quantization(spec.get("quantization", "none"), dev)
-    processor = _load_processor(name, source, spec.get("revision"))
+    check_quantization(spec["quantization"], dev)
+    processor = _load_processor(name, source, spec["revision"])
     if spec["prompt_style"] == "chat" and not has_chat_template(processor):
         raise ModelError(f"model '{name}': prompt_style is 'chat' but its processor has no chat template; "
                          f"use prompt_style: completion for a raw pretrained checkpoint")
@@ -160,12 +159,13 @@ def load(name: str, spec: dict, run: str, device: str = "auto", checked: dict | 
     import torch
     from transformers import AutoModelForImageTextToText, BitsAndBytesConfig
 
+    spec = fill_model(name, spec)
     c = checked or check(name, spec, run, device)
     source, dev, processor = c["source"], c["device"], c["processor"]
-    dtype_name = spec.get("dtype", "auto")
-    dtype = "auto" if dtype_name == "auto" else getattr(torch, DTYPES[dtype_name])
-    quant = spec.get("quantization", "none") or "none"
-    kwargs: dict[str, Any] = {"revision": spec.get("revision"), "dtype": dtype}
+    dtype_name = spec["dtype"]
+    dtype = "auto" if dtype_name == "auto" else getattr(torch, dtype_name)
+    quant = spec["quantization"]
+    kwargs: dict[str, Any] = {"revision": spec["revision"], "dtype": dtype}
     if quant == "nf4":
         compute = torch.float16 if dev == "cuda" else (dtype if dtype != "auto" else torch.float32)
         kwargs["quantization_config"] = BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4",
@@ -185,11 +185,11 @@ def load(name: str, spec: dict, run: str, device: str = "auto", checked: dict | 
     if is_local(source):
         revision = local_revision(Path(source))
     else:
-        revision = getattr(model.config, "_commit_hash", None) or spec.get("revision") or "unknown"
+        revision = getattr(model.config, "_commit_hash", None) or spec["revision"] or "unknown"
     used_dtype = str(next(model.parameters()).dtype).replace("torch.", "")
     return LoadedModel(name=name, source=source, model=model, processor=processor, revision=revision,
                        device=dev, dtype=dtype_name if dtype_name != "auto" else used_dtype,
-                       quantization=quant, family=spec.get("family"), prompt_style=spec["prompt_style"])
+                       quantization=quant, family=spec["family"], prompt_style=spec["prompt_style"])
 
 
 def describe(lm: LoadedModel) -> dict:

@@ -19,7 +19,10 @@ from typing import Sequence
 
 CONCISE = "Answer with a single word or short phrase only."
 MCQ_INSTRUCTION = "Answer with the option's letter from the given choices directly."
-LETTERS = "ABCDEFGH"
+LETTERS = "ABCDEFGH"  # option letters, in order (MMBench uses A-D; the synthetic MCQ too)
+
+CONCISE_VARIANT = "concise"  # the paper's corrected prompt: CONCISE appended to open-ended questions
+VARIANTS = (CONCISE_VARIANT, "plain")  # plain: the same prompt without it (the verbosity A/B)
 
 # the one family difference: Qwen2-VL's placeholder must sit between vision start/end tokens
 IMAGE_PLACEHOLDER = {"qwen2_vl": "<|vision_start|><|image_pad|><|vision_end|>"}
@@ -33,7 +36,7 @@ def variants_for(dataset: str, variants: Sequence[str], concise_datasets: Sequen
     """The prompt variants that differ for this dataset (``plain`` only where ``concise`` applies)."""
     if dataset in concise_datasets:
         return list(variants)
-    return ["concise"] if "concise" in variants else [list(variants)[0]]
+    return [CONCISE_VARIANT] if CONCISE_VARIANT in variants else [list(variants)[0]]
 
 
 def question_text(question: str, options: Sequence[str] = (), hint: str = "", *, concise: bool = False) -> str:

@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
 
-from . import paths
+from . import artifacts, paths
 
 PACKAGES = ("vlmrobust", "torch", "transformers", "tokenizers", "accelerate", "bitsandbytes",
             "imagecorruptions-imaug", "numpy", "scipy", "scikit-image", "opencv-python", "numba",
@@ -59,11 +59,7 @@ def record(run: str, params: dict, params_file: str, started: str, finished: str
                      "machine": platform.machine(), "processor": platform.processor()},
         "started": started, "finished": finished, "notebooks": notebooks,
     }
-    path = paths.run_dir(run) / "provenance.json"
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(info, indent=2, default=str))
-    tmp.replace(path)
-    return path
+    return artifacts.write_text(paths.run_dir(run) / "provenance.json", json.dumps(info, indent=2, default=str))
 
 
 def colophon() -> str:

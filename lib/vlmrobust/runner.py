@@ -7,13 +7,16 @@
 which is equivalent to running, for each notebook in numeric order::
 
     papermill notebooks/NN_x.ipynb outputs/<run>/notebooks/NN_x.ipynb \
-        -f params/demo.yaml -p params_file params/demo.yaml -k python3
+        -p params_file params/demo.yaml -k python3
 
-The params file is validated first (a bad key fails in about a second, before any
-kernel starts). The first failing cell stops the run; its traceback is printed
-and the partially executed notebook is kept in ``outputs/<run>/notebooks/`` for
-inspection. ``outputs/<run>/provenance.json`` is written at the start and the end;
-a summary of what was produced closes the run.
+Only ``params_file`` is injected: the notebook loads, fills and validates the file
+itself (``vr.params.load(params_file, overrides)``). The params file is validated
+first (a bad key fails in about a second, before any kernel starts), and so are each
+notebook's inputs (``artifacts.NEEDS``): a stage run out of order says which stage to
+run first. The first failing cell stops the run; its traceback is printed and the
+partially executed notebook is kept in ``outputs/<run>/notebooks/`` for inspection.
+``outputs/<run>/provenance.json`` is written at the start and the end; a summary of
+what was produced closes the run.
 """
 
 from __future__ import annotations
@@ -23,8 +26,8 @@ import sys
 import time
 from pathlib import Path
 
+from . import artifacts, paths, provenance
 from . import params as params_mod
-from . import paths, provenance
 
 KERNEL = "python3"
 
@@ -44,13 +47,12 @@ def notebooks(only: list[str] | None = None) -> list[Path]:
     return sorted(picked)
 
 
-def execute(nb: Path, out: Path, params_file: str, p: dict, log_output: bool = False,
-            timeout: int | None = None) -> None:
+def execute(nb: Path, out: Path, params_file: str, log_output: bool = False, timeout: int | None = None) -> None:
     """One notebook through papermill (raises ``PapermillExecutionError`` on a failing cell)."""
     import papermill as pm
 
     out.parent.mkdir(parents=True, exist_ok=True)
-    pm.execute_notebook(str(nb), str(out), parameters={**p, "params_file": params_file},
+    pm.execute_notebook(str(nb), str(out), parameters={"params_file": params_file},
                         kernel_name=KERNEL, cwd=str(paths.ROOT), log_output=log_output,
                         progress_bar=False, execution_timeout=timeout)
 
@@ -88,6 +90,12 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     run = p["run"]
     todo = notebooks(a.only)
+    if a.only:  # a single stage: are its inputs there? (a full run makes them in order)
+        first = [nb for nb in todo if not (nb.stem.startswith("00_") and p["zoo"] is None)][:1]
+        missing = [m for nb in first for m in artifacts.missing_inputs(run, nb.stem, p["zoo"] is not None)]
+        if missing:
+            print(f"{first[0].stem} cannot run yet:\n  " + "\n  ".join(missing), file=sys.stderr)
+            return 2
     started = provenance.now()
     timings: list[dict] = []
     provenance.record(run, p, a.params, started, None, timings)
@@ -97,13 +105,13 @@ def main(argv: list[str] | None = None) -> int:
     status = 0
     for nb in todo:
         t0 = time.monotonic()
-        if nb.stem.startswith("00_") and p.get("zoo") is None:
+        if nb.stem.startswith("00_") and p["zoo"] is None:
             print(f"[{run}] {nb.stem} skipped: params name no demo zoo (zoo: null)", flush=True)
             timings.append({"notebook": nb.stem, "status": "skipped", "seconds": 0.0})
             continue
         print(f"[{run}] {nb.stem} ...", flush=True)
         try:
-            execute(nb, out_dir / nb.name, a.params, p, a.log_output, a.timeout)
+            execute(nb, out_dir / nb.name, a.params, a.log_output, a.timeout)
             timings.append({"notebook": nb.stem, "status": "ok", "seconds": time.monotonic() - t0})
         except PapermillExecutionError as e:
             timings.append({"notebook": nb.stem, "status": "FAILED", "seconds": time.monotonic() - t0})

@@ -32,6 +32,8 @@ from __future__ import annotations
 import re
 from typing import Iterable, Mapping, Sequence
 
+from .prompts import LETTERS
+
 # --- the official VQA normalisation (GT-Vision-Lab/VQA, vqaEval.py) -------------
 
 _CONTRACTIONS = {
@@ -196,7 +198,7 @@ def extract_choice(response: str, options: Mapping[str, str]) -> str | None:
 
 def options_dict(options: Sequence[str]) -> dict[str, str]:
     """List of option texts (samples schema) -> {'A': text, 'B': text, ...}."""
-    return {chr(ord("A") + i): str(o) for i, o in enumerate(options)}
+    return {LETTERS[i]: str(o) for i, o in enumerate(options)}
 
 
 # --- dispatch over the samples schema ----------------------------------------------

@@ -1,8 +1,10 @@
-"""This run's results in the shapes of the paper's tables (notebook 03).
+"""Notebook 03's tables: the run's results in the shapes of the paper's Tables 2-5, 7, 9-11.
 
-All main tables use the ``concise`` prompt variant (the paper's corrected prompts);
-the ``plain`` variant is the verbosity A/B of notebook 05. Where the run is the
-paper's configuration, ``side_by_side`` puts the paper's values next to ours.
+Scores in, tidy frames out. All main tables use the main prompt variant (the paper's
+corrected, concise prompts; ``design.MAIN_VARIANT``); the ``plain`` variant is the
+verbosity A/B of notebook 05. Every interval uses the run's ``analysis.ci``; CE-type
+numbers use its ``analysis.min_denominator``. Where the run is the paper's
+configuration, ``side_by_side`` puts the paper's values next to ours.
 """
 
 from __future__ import annotations
@@ -10,29 +12,17 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from . import metrics
-from .params import enabled_pairs, run_models
-
-MAIN_VARIANT = "concise"
-
-
-def label(params: dict, model: str) -> str:
-    return params["models"][model].get("label", model)
+from .. import metrics
+from ..corruptions import CLEAN
+from ..data import PAPER_NAMES
+from ..design import is_paper_configuration, label, main_scores, pairs, run_models
 
 
-def main_scores(scores: pd.DataFrame) -> pd.DataFrame:
-    """The predictions the paper's tables are computed on (concise prompts)."""
-    return scores[scores["prompt_variant"] == MAIN_VARIANT]
-
-
-def pairs(params: dict) -> list[tuple[str, str, str, str]]:
-    return [(pid, p["base"], p["aligned"], p["method"]) for pid, p in enabled_pairs(params).items()]
-
-
-def clean_accuracy(scores: pd.DataFrame, params: dict, ci: float = 0.95) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Table 2 analogue (wide, with delta rows) and its tidy form with Wilson intervals (Figure 2)."""
+def clean_accuracy(scores: pd.DataFrame, params: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Table 2 analogue (wide, with delta rows) and its tidy form with Wilson intervals at the
+    run's ``analysis.ci`` (Figure 2)."""
     s = main_scores(scores)
-    acc = metrics.accuracy_table(s[s["corruption"] == "none"], by=["model", "dataset"], ci=ci)
+    acc = metrics.accuracy_table(s[s["corruption"] == CLEAN], by=["model", "dataset"], ci=params["analysis"]["ci"])
     datasets = params["benchmark"]["datasets"]
     wide, tidy = [], []
     for pid, base, aligned, method in pairs(params):
@@ -52,9 +42,9 @@ def clean_accuracy(scores: pd.DataFrame, params: dict, ci: float = 0.95) -> tupl
 
 def mce_global(scores: pd.DataFrame, params: dict) -> pd.DataFrame:
     """Tables 3 / 9 / 10 analogue: mCE of every run model against the global reference."""
-    a = params.get("analysis", {})
+    a = params["analysis"]
     t = metrics.mce_table(main_scores(scores), run_models(params), params["reference"],
-                          params["benchmark"]["datasets"], a.get("min_denominator", 0))
+                          params["benchmark"]["datasets"], a["min_denominator"])
     t.insert(0, "label", [label(params, m) for m in t.index])
     return t.sort_values("macro_mce")
 
@@ -73,11 +63,11 @@ def mce_long(mce: pd.DataFrame, params: dict) -> pd.DataFrame:
 def relative(scores: pd.DataFrame, params: dict) -> pd.DataFrame:
     """Table 4 analogue in both forms: ``rel_mce_ratio`` (what the paper's Table 4 reports) and
     ``rel_mce_intra`` (eq. 1 with the base as the reference)."""
-    a = params.get("analysis", {})
+    a = params["analysis"]
     out = []
     for pid, base, aligned, method in pairs(params):
         r = metrics.relative_mce(main_scores(scores), base, aligned, params["reference"],
-                                 params["benchmark"]["datasets"], a.get("min_denominator", 0))
+                                 params["benchmark"]["datasets"], a["min_denominator"])
         out.append(r.assign(pair=pid, method=method))
     return pd.concat(out, ignore_index=True)
 
@@ -85,11 +75,11 @@ def relative(scores: pd.DataFrame, params: dict) -> pd.DataFrame:
 def ce_by_corruption(scores: pd.DataFrame, params: dict, dataset: str) -> pd.DataFrame:
     """Table 5 analogue: CE per corruption for every pair's base (B) and aligned (A) model
     against the global reference, on one dataset, with the mCE row."""
-    a = params.get("analysis", {})
+    a = params["analysis"]
     cols = {}
     for pid, base, aligned, _ in pairs(params):
         for tag, m in (("B", base), ("A", aligned)):
-            ce = metrics.ce_table(main_scores(scores), m, params["reference"], dataset, a.get("min_denominator", 0))
+            ce = metrics.ce_table(main_scores(scores), m, params["reference"], dataset, a["min_denominator"])
             col = ce.set_index("corruption")["ce"]
             col.loc["mCE"] = metrics.mce(ce)[0]
             cols[f"{pid}_{tag}"] = col
@@ -99,14 +89,14 @@ def ce_by_corruption(scores: pd.DataFrame, params: dict, dataset: str) -> pd.Dat
 def intra_pair(scores: pd.DataFrame, params: dict) -> pd.DataFrame:
     """Tables 7 / 11 analogue: per pair and dataset, CE per corruption of base and aligned
     against the global reference, their ratio, and the intra-pair CE(aligned | base)."""
-    a = params.get("analysis", {})
+    a = params["analysis"]
     rows = []
     s = main_scores(scores)
     for pid, base, aligned, _ in pairs(params):
         for d in params["benchmark"]["datasets"]:
-            b = metrics.ce_table(s, base, params["reference"], d, a.get("min_denominator", 0)).set_index("corruption")
-            al = metrics.ce_table(s, aligned, params["reference"], d, a.get("min_denominator", 0)).set_index("corruption")
-            intra = metrics.ce_table(s, aligned, base, d, a.get("min_denominator", 0)).set_index("corruption")
+            b = metrics.ce_table(s, base, params["reference"], d, a["min_denominator"]).set_index("corruption")
+            al = metrics.ce_table(s, aligned, params["reference"], d, a["min_denominator"]).set_index("corruption")
+            intra = metrics.ce_table(s, aligned, base, d, a["min_denominator"]).set_index("corruption")
             for c in b.index:
                 rows.append({"pair": pid, "dataset": d, "corruption": c, "CE_b": b.loc[c, "ce"],
                              "CE_a": al.loc[c, "ce"],
@@ -117,13 +107,13 @@ def intra_pair(scores: pd.DataFrame, params: dict) -> pd.DataFrame:
 
 def bootstrap(scores: pd.DataFrame, params: dict) -> pd.DataFrame:
     """Paired item-bootstrap intervals for every pair and dataset (mCEs, both Rel. mCE forms, CEs)."""
-    a = params.get("analysis", {})
+    a = params["analysis"]
     out = []
     for pid, base, aligned, method in pairs(params):
         for d in params["benchmark"]["datasets"]:
             b = metrics.bootstrap_pair(main_scores(scores), d, base, aligned, params["reference"],
-                                       n_boot=a.get("bootstrap", 2000), seed=params["seed"],
-                                       ci=a.get("ci", 0.95), min_denominator=a.get("min_denominator", 0))
+                                       n_boot=a["bootstrap"], seed=params["seed"],
+                                       ci=a["ci"], min_denominator=a["min_denominator"])
             out.append(b.assign(pair=pid, pair_label=f"{pid} ({method})"))
     return pd.concat(out, ignore_index=True)
 
@@ -134,23 +124,16 @@ def parse_rates(scores: pd.DataFrame) -> pd.DataFrame:
     return (1 - g.mean()).rename("unparseable").reset_index()
 
 
-PAPER_DATASETS = {"gqa": "GQA", "vqav2": "VQAv2", "textvqa": "TextVQA", "mmbench": "MMBench"}
-
-
-def is_paper_configuration(params: dict) -> bool:
-    return set(params["benchmark"]["datasets"]) == set(PAPER_DATASETS)
-
-
 def side_by_side(rel: pd.DataFrame, params: dict) -> pd.DataFrame | None:
     """Our Rel. mCE next to the paper's Table 4, when the run is the paper's configuration."""
-    from . import paper
+    from .. import paper
 
     if not is_paper_configuration(params):
         return None
     t4 = paper.table(4).set_index("pair")
     rows = []
     for r in rel.itertuples():
-        if r.pair in t4.index and r.dataset in PAPER_DATASETS:
+        if r.pair in t4.index and r.dataset in PAPER_NAMES:
             rows.append({"pair": r.pair, "dataset": r.dataset, "ours_ratio": r.rel_mce_ratio,
-                         "ours_intra": r.rel_mce_intra, "paper": t4.loc[r.pair, PAPER_DATASETS[r.dataset]]})
+                         "ours_intra": r.rel_mce_intra, "paper": t4.loc[r.pair, PAPER_NAMES[r.dataset]]})
     return pd.DataFrame(rows)

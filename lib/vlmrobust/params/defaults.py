@@ -1,0 +1,47 @@
+"""The one table of defaults: every optional params key and its value, per section.
+
+``params.load`` fills every key a file leaves out from here, so nothing downstream
+supplies a default of its own (``p["inference"]["chunk_size"]``, never
+``.get("chunk_size", 64)``). The keys a section allows are its required keys plus the
+keys of its defaults.
+"""
+
+from __future__ import annotations
+
+TOP_LEVEL_KEYS = ("run", "seed", "benchmark", "corruptions", "zoo", "models", "pairs", "reference",
+                  "inference", "analysis")
+
+REQUIRED = {  # section -> keys a params file must give (no sensible default)
+    "benchmark": ("datasets", "n", "image_size", "resize"),
+    "corruptions": ("suite", "severities"),
+    "zoo": ("dir",),
+    "model": ("source", "prompt_style"),
+    "pair": ("base", "aligned", "method"),
+    "inference": ("batch_size", "max_new_tokens", "prompt_variants"),
+    "analysis": (),
+}
+
+DEFAULTS = {
+    "benchmark": {"sources": {}},
+    "corruptions": {"format": "png", "jpeg_quality": 85, "workers": 2},
+    # the demo zoo's recipe (config hash 30f9a07b3f6f with params/demo.yaml's dir); see README
+    "zoo": {
+        "seed": 0, "image_size": 224, "patch_size": 14, "image_tokens": 16, "text_hidden": 128,
+        "text_layers": 3, "vision_hidden": 96, "vision_layers": 3, "heads": 2, "vocab_size": 600,
+        "train_items": 2000, "steps": {"vision": 2000, "pt": 600, "it": 1800, "po": 150}, "batch_size": 32,
+        "lr": {"vision": 3e-3, "pt": 1e-3, "it": 1e-3, "po": 1e-4}, "dpo_beta": 0.1, "sft_weight": 1.0,
+        "threads": 2, "eval_items": 100,
+    },
+    # per model; ``label`` defaults to the model's name
+    "model": {"family": "other", "dtype": "auto", "quantization": "none", "revision": None, "enabled": True,
+              "label": None, "unresolved": None},
+    "pair": {"note": "", "enabled": True},
+    "inference": {"concise_datasets": [], "shard": "0/1", "chunk_size": 64, "device": "auto"},
+    "analysis": {"bootstrap": 2000, "min_denominator": 0, "ci": 0.95},
+}
+
+TRAINING_STEPS = tuple(DEFAULTS["zoo"]["steps"])  # keys of zoo.steps / zoo.lr (vision: the tower's pretraining)
+
+
+def allowed(section: str) -> tuple[str, ...]:
+    return REQUIRED[section] + tuple(k for k in DEFAULTS.get(section, {}) if k not in REQUIRED[section])

@@ -1,0 +1,120 @@
+"""Held-out evaluation of the zoo against its goals, with the pipeline's own pieces.
+
+Everything that defines a condition comes from the run's params and the pipeline's
+functions, not from rules of its own: the corruptions are the run's suite
+(``corruptions.suite``) at its highest severity, made by ``corruptions.corrupt`` with the
+pipeline's seeds; the prompt variants per dataset are ``prompts.variants_for`` (clean items
+get every variant, corrupted ones the main variant); each stage is loaded and prompted as the
+run's model whose source is that checkpoint (its ``prompt_style``, ``family``, ``dtype``);
+generation is ``inference.generate_batch``; scores are ``scoring.score_response``.
+
+The items are held out twice: the training split is a different seed stream, and the
+evaluation items use ``seed + 1000``, so they are not the run's own samples either.
+``max_new_tokens`` is 24 here (the zoo's longest answer is a short sentence) to keep
+notebook 00 fast; notebook 02 uses the run's ``inference.max_new_tokens``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from .. import corruptions, inference, models, prompts
+from ..answer_format import format_ok
+from ..data import DATASETS, load_benchmark
+from ..design import MAIN_VARIANT
+from ..scoring import score_response
+from .config import STAGES
+from .examples import TASKS
+
+HELD_OUT_SEED_OFFSET = 1000
+
+
+def zoo_dir(params: dict) -> Path:
+    """The run's zoo directory (``zoo.dir`` with ``{run_dir}`` expanded)."""
+    return Path(models.expand_source(params["zoo"]["dir"], params["run"]))
+
+
+def stage_models(params: dict) -> dict[str, tuple[str, dict]]:
+    """stage -> (model name, model spec) of the run's model whose source is that stage's checkpoint."""
+    root = zoo_dir(params).resolve()
+    found = {}
+    for name, spec in params["models"].items():
+        src = Path(models.expand_source(spec["source"], params["run"])).resolve()
+        if src.parent == root and src.name in STAGES:
+            found[src.name] = (name, spec)
+    missing = [s for s in STAGES if s not in found]
+    if missing:
+        raise ValueError(f"no model in params 'models' has its source at {root}/<stage> for stage(s) {missing}; "
+                         "the zoo's goal check loads each stage as the run's model that points at it")
+    return found
+
+
+def conditions(params: dict) -> list[tuple[str, int]]:
+    """Clean, then every corruption of the run's suite at the run's highest severity."""
+    suite = corruptions.resolve_suite(params["corruptions"]["suite"])
+    return corruptions.conditions_for(suite, [max(params["corruptions"]["severities"])])
+
+
+def evaluate(params: dict, batch_size: int = 32, max_new_tokens: int = 24, progress: bool = True) -> pd.DataFrame:
+    """Score every stage on ``zoo.eval_items`` held-out items per task; one row per response."""
+    from PIL import Image
+    from tqdm.auto import tqdm
+
+    seed, inf = params["seed"], params["inference"]
+    n = params["zoo"]["eval_items"]
+    items = pd.concat([load_benchmark(d, n, seed=seed + HELD_OUT_SEED_OFFSET) for d in TASKS], ignore_index=True)
+    conds = conditions(params)
+    images = {}
+    for r in items.itertuples():
+        for c, sev in conds:
+            seed_c = corruptions.derive_seed(seed, r.dataset, r.sample_id, c, sev)
+            images[(r.dataset, r.sample_id, c)] = Image.fromarray(corruptions.corrupt(r.image, c, sev, seed_c))
+    rows = []
+    for stage, (name, spec) in stage_models(params).items():
+        lm = models.load(name, spec, params["run"], inf["device"])
+        jobs = []
+        for r in items.itertuples():
+            clean_variants = prompts.variants_for(r.dataset, inf["prompt_variants"], inf["concise_datasets"])
+            for c, sev in conds:
+                for variant in (clean_variants if c == corruptions.CLEAN else [MAIN_VARIANT]):
+                    jobs.append((r, c, sev, variant))
+        for k in tqdm(range(0, len(jobs), batch_size), desc=f"evaluate {stage}", disable=not progress):
+            chunk = jobs[k:k + batch_size]
+            texts = [prompts.build(lm.processor, lm.prompt_style, lm.family, r.question, list(r.options),
+                                   concise=(v == prompts.CONCISE_VARIANT)) for r, c, sev, v in chunk]
+            outs = inference.generate_batch(lm, [images[(r.dataset, r.sample_id, c)] for r, c, sev, v in chunk],
+                                            texts, max_new_tokens, [len(r.options) for r, *_ in chunk])
+            for (r, c, sev, v), o in zip(chunk, outs):
+                scorer = DATASETS[r.dataset]["scorer"]
+                sc = score_response(scorer, o["response"], r.answers, r.answer, r.options)
+                rows.append({"model": stage, "dataset": r.dataset, "sample_id": r.sample_id, "corruption": c,
+                             "severity": sev, "prompt_variant": v, "response": o["response"],
+                             "score": sc["score"], "format_ok": format_ok(scorer, r.question_type, o["response"],
+                                                                          r.options)})
+    return pd.DataFrame(rows)
+
+
+def goals(ev: pd.DataFrame) -> pd.DataFrame:
+    """The zoo's goals, measured: one row per goal with the value, the target and a verdict."""
+    clean = ev[(ev["corruption"] == corruptions.CLEAN) & (ev["prompt_variant"] == MAIN_VARIANT)]
+    acc = clean.groupby(["model", "dataset"])["score"].mean().unstack()
+    rows = []
+    for m in ("it", "po"):
+        v = float(acc.loc[m].mean())
+        rows.append((f"{m}: clean accuracy, mean of the four tasks (concise prompt)", v, ">= 0.70", v >= 0.70))
+    plain = ev[(ev["corruption"] == corruptions.CLEAN) & (ev["prompt_variant"] == "plain") & (ev["model"] == "it")]
+    for d in ("synth-vqa", "synth-text"):
+        drop = float(acc.loc["it", d] - plain[plain["dataset"] == d]["score"].mean())
+        rows.append((f"it: accuracy lost on {d} without the concise instruction", drop, "marked (>= 0.30)",
+                     drop >= 0.30))
+    pt = clean[clean["model"] == "pt"]
+    v = float(pt["format_ok"].mean())
+    rows.append(("pt: share of responses in the expected answer format", v, "rare (<= 0.20)", v <= 0.20))
+    it = ev[(ev["model"] == "it") & (ev["prompt_variant"] == MAIN_VARIANT)]
+    by = it.groupby(["corruption"])["score"].mean()
+    v = float(by[corruptions.CLEAN] - by.drop(corruptions.CLEAN).mean())
+    rows.append(("it: accuracy lost at the highest severity, mean over the run's corruptions", v, ">= 0.10",
+                 v >= 0.10))
+    return pd.DataFrame(rows, columns=["goal", "measured", "target", "met"])

@@ -1,0 +1,153 @@
+"""Training the whole zoo: pt -> it -> po, each saved with ``save_pretrained``.
+
+The lineage mirrors how real models are made, on the synthetic benchmark's
+*training* split (disjoint from the evaluation items):
+
+- ``pt``: first the vision tower and projector alone learn dense per-token targets
+  (``vision.train_vision``; the head is discarded), standing in for the pretrained
+  SigLIP encoder a real VLM starts from; then, with the tower frozen from here on (as
+  Gemma 3 keeps its SigLIP encoder frozen), the projector and text model learn compact
+  scene captions. Given a question it continues like a caption: the raw pretrained
+  checkpoint of the paper's Gemma confound.
+- ``it``: supervised fine-tuning from ``pt`` on the four tasks in chat format; answers
+  verbosely unless the prompt carries the concise instruction; MCQ with the letter.
+- ``po``: preference optimisation from ``it`` on pairs that prefer the correct concise
+  answer to a wrong one: DPO plus an SFT term on the chosen answer (MPO-style, as
+  InternVL2.5-MPO was made).
+
+Determinism: every stage seeds torch and Python from ``seed``; on one machine (same
+library versions and thread count) the same seed gives the same weights
+(``build.weights_hash``). Floating-point results differ between CPUs, so weights hashes
+are machine-specific. The zoo is cached under a hash of its settings
+(``config.config_hash``): notebook 00 skips training when that hash is already trained.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from pathlib import Path
+from typing import Callable
+
+import pandas as pd
+
+from .. import artifacts
+from ..data import synthetic
+from .batching import model_inputs, tower_states
+from .build import build_model, build_processor, weights_hash
+from ..params import zoo_config
+from .config import STAGES, config_hash, image_grid
+from .examples import (TASKS, Example, caption_examples, preference_examples, sft_examples, training_items,
+                       vision_examples)
+from .losses import mpo_loss, sequence_logps
+from .optimise import optimise
+from .vision import probe_vision, train_vision, vision_head
+
+
+def train_sft(model, processor, examples: list[Example], steps: int, batch_size: int, lr: float, seed: int,
+              desc: str, progress: bool = True, states: dict | None = None) -> list[float]:
+    """Next-token training on the targets (captions or answers); returns the loss per step."""
+    return optimise(model, processor, examples, steps, batch_size, lr, 0.01, seed, desc, progress,
+                    lambda batcher, batch: model(**model_inputs(model, batcher(batch))).loss, states=states)
+
+
+def train_preference(model, reference, processor, examples: list[Example], steps: int, batch_size: int,
+                     lr: float, beta: float, sft_weight: float, seed: int, desc: str = "po",
+                     progress: bool = True, states: dict | None = None) -> list[float]:
+    """MPO-style preference optimisation against a frozen reference model."""
+    import torch
+
+    reference.eval()
+
+    def loss_of(batcher, batch):
+        enc_w, enc_l = batcher(batch, "target"), batcher(batch, "rejected")
+        with torch.no_grad():
+            ref_w, _ = sequence_logps(reference, enc_w)
+            ref_l, _ = sequence_logps(reference, enc_l)
+        pol_w, n_w = sequence_logps(model, enc_w)
+        pol_l, _ = sequence_logps(model, enc_l)
+        return mpo_loss(pol_w, pol_l, ref_w, ref_l, n_w, beta, sft_weight)
+
+    return optimise(model, processor, examples, steps, batch_size, lr, 0.0, seed, desc, progress, loss_of,
+                    states=states)
+
+
+def is_trained(zoo_dir: Path, cfg: dict) -> bool:
+    meta = zoo_dir / "zoo.json"
+    if not meta.exists():
+        return False
+    info = json.loads(meta.read_text())
+    return info.get("config_hash") == config_hash(cfg) and all((zoo_dir / s / "config.json").exists() for s in STAGES)
+
+
+def train(zoo_dir: str | Path, cfg: dict, progress: bool = True,
+          log: Callable[[str], None] = print) -> dict:
+    """Train pt -> it -> po, save each with save_pretrained under ``zoo_dir/<stage>``.
+
+    ``cfg`` is the run's ``zoo`` section; keys it lacks are filled from the one table of
+    defaults (``params.zoo_config``, which also checks every value). Returns the
+    metadata written to ``zoo_dir/zoo.json`` (config, its hash, weights hashes, seconds
+    and loss curves per stage).
+    """
+    import copy
+
+    import torch
+
+    cfg = zoo_config(cfg)
+    torch.set_num_threads(int(cfg["threads"]))
+    zoo_dir = Path(zoo_dir)
+    zoo_dir.mkdir(parents=True, exist_ok=True)
+    t0 = time.perf_counter()
+    processor = build_processor(cfg)
+    items = training_items(cfg)
+    log(f"training items: {len(items)} ({cfg['train_items']} per task), rendered in {time.perf_counter() - t0:.1f} s")
+    model = build_model(cfg, processor)
+    log(f"model: {sum(p.numel() for p in model.parameters()) / 1e6:.2f} M parameters")
+    info = {"config": cfg, "config_hash": config_hash(cfg), "stages": {}}
+    rng = random.Random(cfg["seed"])
+
+    def save(stage, m, losses, seconds):
+        m.save_pretrained(zoo_dir / stage)
+        processor.save_pretrained(zoo_dir / stage)
+        info["stages"][stage] = {"steps": len(losses), "seconds": round(seconds, 1), "weights": weights_hash(m),
+                                 "loss": losses}
+
+    grid = image_grid(cfg)
+    t = time.perf_counter()
+    head = vision_head(cfg)
+    losses = train_vision(model, head, processor, vision_examples(items, grid), cfg["steps"]["vision"],
+                          cfg["batch_size"], cfg["lr"]["vision"], cfg["seed"] + 4, "vision (dense targets)",
+                          progress)
+    held_out = pd.concat([synthetic.generate(d, 50, seed=cfg["seed"] + 7, split="eval") for d in TASKS],
+                         ignore_index=True)
+    info["vision"] = {"steps": len(losses), "seconds": round(time.perf_counter() - t, 1), "loss": losses,
+                      "probe": probe_vision(model, head, processor, held_out, grid)}
+    log("vision probe (held-out cells): " + ", ".join(f"{k} {v:.2f}" for k, v in info["vision"]["probe"].items()))
+    # From here on the tower is frozen (Gemma 3 keeps its SigLIP encoder frozen too): the
+    # projector and the text model learn to read it, and no step pays for its backward pass.
+    model.model.vision_tower.requires_grad_(False)
+    t = time.perf_counter()
+    states = tower_states(model, processor, items["image"].tolist(), progress=progress)
+    info["vision"]["seconds_states"] = round(time.perf_counter() - t, 1)
+    t = time.perf_counter()
+    losses = train_sft(model, processor, caption_examples(items, processor), cfg["steps"]["pt"],
+                       cfg["batch_size"], cfg["lr"]["pt"], cfg["seed"] + 1, "pt (captions)", progress, states)
+    save("pt", model, losses, time.perf_counter() - t)
+    t = time.perf_counter()
+    losses = train_sft(model, processor, sft_examples(items, processor, rng), cfg["steps"]["it"],
+                       cfg["batch_size"], cfg["lr"]["it"], cfg["seed"] + 2, "it (instructions)", progress, states)
+    save("it", model, losses, time.perf_counter() - t)
+    reference = copy.deepcopy(model)
+    for p in reference.parameters():
+        p.requires_grad_(False)
+    t = time.perf_counter()
+    losses = train_preference(model, reference, processor, preference_examples(items, processor, rng),
+                              cfg["steps"]["po"], max(2, cfg["batch_size"] // 2), cfg["lr"]["po"],
+                              cfg["dpo_beta"], cfg["sft_weight"], cfg["seed"] + 3, "po (MPO-style)", progress,
+                              states)
+    save("po", model, losses, time.perf_counter() - t)
+    info["seconds_total"] = round(time.perf_counter() - t0, 1)
+    artifacts.write_text(zoo_dir / "zoo.json", json.dumps(info, indent=1))
+    return info
+
