@@ -186,25 +186,32 @@ def loss_curves(stages: dict, window: int = 25):
 
 
 def accuracy_by_condition(acc, x: str, hue: str, facet: str, title: str, ylabel: str = "accuracy"):
-    """Bars of ``acc`` (a tidy frame with acc, ci_lo, ci_hi) per ``x`` and ``hue``, one panel per ``facet``."""
+    """Bars of ``acc`` (a tidy frame with acc, ci_lo, ci_hi) per ``x`` and ``hue``, one panel per ``facet``.
+
+    seaborn lays out the facets and bars (``catplot``); the error bars are the frame's own
+    intervals (Wilson, at the run's level), not seaborn's bootstrap of raw scores.
+    """
+    import seaborn as sns
+
+    order, hue_order = list(dict.fromkeys(acc[x])), list(dict.fromkeys(acc[hue]))
     facets = list(dict.fromkeys(acc[facet]))
-    hues = list(dict.fromkeys(acc[hue]))
-    fig, axes = plt.subplots(1, len(facets), figsize=(3.3 * len(facets), 3.2), squeeze=False, sharey=True)
-    for ax, f in zip(axes[0], facets):
+    g = sns.catplot(data=acc, kind="bar", x=x, y="acc", hue=hue, col=facet, order=order, hue_order=hue_order,
+                    col_order=facets, errorbar=None, height=3.2, aspect=1.0, sharey=True,
+                    palette=[f"C{i}" for i in range(len(hue_order))])
+    for ax, f in zip(g.axes.flat, facets):
         sub = acc[acc[facet] == f]
-        xs = list(dict.fromkeys(sub[x]))
-        w = 0.8 / len(hues)
-        for i, h in enumerate(hues):
-            d = sub[sub[hue] == h].set_index(x).reindex(xs)
-            pos = np.arange(len(xs)) - 0.4 + w * (i + 0.5)
+        for bars, h in zip(ax.containers, hue_order):
+            d = sub[sub[hue] == h].set_index(x).reindex(order)
+            centres = [b.get_x() + b.get_width() / 2 for b in bars]
             err = np.clip(np.vstack([d["acc"] - d["ci_lo"], d["ci_hi"] - d["acc"]]), 0, None)
-            ax.bar(pos, d["acc"], w, yerr=err, capsize=2, label=str(h), color=f"C{i}")
-        ax.set_xticks(np.arange(len(xs)), [str(v).replace("_", "\n") for v in xs], fontsize=7, rotation=30,
-                      ha="right")
+            ax.errorbar(centres, d["acc"], yerr=err, fmt="none", ecolor="black", elinewidth=0.8, capsize=2)
         ax.set_title(str(f), fontsize=9)
+        ax.set_xticks(range(len(order)), [str(v).replace("_", "\n") for v in order], fontsize=7, rotation=30,
+                      ha="right")
+        ax.set_xlabel("")
         ax.set_ylim(0, 1.05)
-    axes[0][0].set_ylabel(ylabel)
-    axes[0][-1].legend(fontsize=7, frameon=False, bbox_to_anchor=(1.01, 1), loc="upper left")
-    fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
-    return fig
+    g.set_ylabels(ylabel)
+    g.figure.suptitle(title, fontsize=10)
+    sns.move_legend(g, "upper left", bbox_to_anchor=(1.0, 0.85), frameon=False, fontsize=7, title=hue)
+    g.tight_layout()  # the grid's own layout keeps room for the legend outside the panels
+    return g.figure
