@@ -39,7 +39,7 @@ def main() -> None:
         if (trained / "config.json").exists():
             src, which = trained, "demo zoo it (trained)"
         else:
-            cfg = zoo.config(demo["zoo"])
+            cfg = demo["zoo"]
             proc = zoo.build_processor(cfg)
             m = zoo.build_model(cfg, proc)
             m.save_pretrained(Path(tmp) / "m")

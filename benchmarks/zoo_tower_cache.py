@@ -31,7 +31,7 @@ def main() -> None:
     ap.add_argument("--items", type=int, default=80, help="training items per task")
     a = ap.parse_args()
     torch.set_num_threads(2)
-    cfg = zoo.config({**params.load("params/demo.yaml")["zoo"], "train_items": a.items})
+    cfg = params.load("params/demo.yaml", {"zoo": {"train_items": a.items}})["zoo"]
     proc = zoo.build_processor(cfg)
     model = zoo.build_model(cfg, proc)
     model.model.vision_tower.requires_grad_(False)

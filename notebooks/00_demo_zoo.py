@@ -122,7 +122,7 @@ vr.plots.save(fig, RUN, "zoo_clean_accuracy_by_prompt")
 
 # %%
 conc = acc[acc["cond"].str.endswith("/concise")].assign(corruption=lambda d: d["cond"].str.split("/").str[0])
-conc = conc.sort_values("corruption", key=lambda c: c != "none", kind="stable")  # clean first
+conc = conc.sort_values("corruption", key=lambda c: c != vr.corruptions.CLEAN, kind="stable")  # clean first
 fig = vr.plots.accuracy_by_condition(conc, x="dataset", hue="corruption", facet="model",
                                      title="Zoo: clean and the run's corruptions at their highest severity "
                                            "(concise prompt)")
@@ -132,8 +132,8 @@ vr.plots.save(fig, RUN, "zoo_accuracy_under_corruption")
 # Sample responses on clean items (the same item for every model):
 
 # %%
-first = ev[(ev["corruption"] == "none")].groupby("dataset")["sample_id"].first()
-sample = ev[(ev["corruption"] == "none") & ev["sample_id"].isin(first.values)]
+first = ev[ev["corruption"] == vr.corruptions.CLEAN].groupby("dataset")["sample_id"].first()
+sample = ev[(ev["corruption"] == vr.corruptions.CLEAN) & ev["sample_id"].isin(first.values)]
 sample.pivot_table(index=["dataset", "prompt_variant"], columns="model", values="response", aggfunc="first")
 
 # %%

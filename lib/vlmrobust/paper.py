@@ -24,7 +24,9 @@ from importlib import resources
 import numpy as np
 import pandas as pd
 
-DATASETS = ["GQA", "VQAv2", "TextVQA", "MMBench"]
+from .data import PAPER_NAMES
+
+DATASETS = list(PAPER_NAMES.values())  # the paper's display names, in the order of its tables
 PAIRS = {  # pair -> (base label, aligned label, method)
     "P0": ("IVL-SFT", "IVL-MPO", "MPO"),
     "P1": ("QW-base", "QW-inst", "instruction tuning"),
