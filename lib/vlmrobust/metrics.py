@@ -37,16 +37,9 @@ import numpy as np
 import pandas as pd
 
 from .corruptions import CLEAN
+from .stats import wilson
 
 KEYS = ["model", "dataset", "corruption", "severity"]
-
-
-def wilson(count, n, ci: float = 0.95):
-    """Wilson score interval (statsmodels); works on arrays and fractional counts."""
-    from statsmodels.stats.proportion import proportion_confint
-
-    lo, hi = proportion_confint(np.asarray(count, float), np.asarray(n, float), alpha=1 - ci, method="wilson")
-    return lo, hi
 
 
 def accuracy_table(scores: pd.DataFrame, by: Sequence[str] = tuple(KEYS), ci: float = 0.95) -> pd.DataFrame:

@@ -1,0 +1,33 @@
+"""The paired item bootstrap: resample items with replacement, the same items for every model and condition."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+
+
+def item_bootstrap(statistic: Callable[[np.ndarray], np.ndarray], n_items: int, n_resamples: int, seed: int,
+                   ci: float = 0.95) -> dict:
+    """Percentile interval of a statistic of the items.
+
+    ``statistic(idx)`` takes an index array of shape (B, n) (or (n,) for the point estimate)
+    and returns one value per row: vectorised, so 2,000 resamples cost one numpy call.
+    ``share_undefined``: the share of resamples whose value is not finite (always reported).
+    """
+    point = float(statistic(np.arange(n_items)))
+    rng = np.random.default_rng(seed)
+    boot = np.asarray(statistic(rng.integers(0, n_items, size=(n_resamples, n_items))), float)
+    finite = np.isfinite(boot)
+    a = (1 - ci) / 2
+    lo, hi = np.quantile(boot[finite], [a, 1 - a]) if finite.any() else (np.nan, np.nan)
+    return {"estimate": point, "ci_lo": float(lo), "ci_hi": float(hi), "share_undefined": float(1 - finite.mean()),
+            "degenerate": bool(finite.any() and np.ptp(boot[finite]) == 0)}
+
+
+def bootstrap_mean(d, n_resamples: int, seed: int, ci: float = 0.95) -> dict:
+    """``item_bootstrap`` of the mean of per-item values (a difference, a difference in differences)."""
+    d = np.asarray(d, float)
+    if d.size == 0:
+        return {"estimate": np.nan, "ci_lo": np.nan, "ci_hi": np.nan, "share_undefined": 1.0, "degenerate": False}
+    return item_bootstrap(lambda ix: d[ix].mean(axis=-1), d.size, n_resamples, seed, ci)
