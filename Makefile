@@ -53,13 +53,13 @@ inference: check-params  ## 02: run every model on every condition
 	$(RUNNER) --only 02
 scoring: check-params  ## 03: scores, accuracy, CE/mCE/Rel. mCE, paper tables and figures
 	$(RUNNER) --only 03
-severity: check-params  ## 04: severity ablation (notebook not written yet)
+severity: check-params  ## 04: severity ablation: Table 6, Figures 5 and 7, reversal scan, power
 	$(RUNNER) --only 04
 confound: check-params  ## 05: Gemma pre-training confound (not written yet)
 	$(RUNNER) --only 05
 probit: check-params  ## 06: probit lines (not written yet)
 	$(RUNNER) --only 06
-ethics: check-params  ## 07: ethics statistics (not written yet)
+ethics: check-params  ## 07: ethics statistics: intervals, paired tests, noise band, mixed model, subgroups
 	$(RUNNER) --only 07
 structure: check-params  ## 08: prediction structure, RAS (not written yet)
 	$(RUNNER) --only 08

@@ -35,6 +35,8 @@ PRODUCED_BY = {  # artifact -> (notebook, make target)
 NEEDS = {  # notebook number -> the artifacts it reads (ZOO only when the run has a demo zoo)
     "02": (SAMPLES, MANIFEST, ZOO),
     "03": (SAMPLES, PREDICTIONS),
+    "04": (SCORES,),
+    "07": (SAMPLES, SCORES),
 }
 
 
@@ -82,6 +84,21 @@ def missing_inputs(run: str, notebook: str, has_zoo: bool) -> list[str]:
     """Messages for the inputs notebook ``NN_...`` reads that are not there yet (empty: ready)."""
     needs = [n for n in NEEDS.get(notebook[:2], ()) if has_zoo or n != ZOO]
     return [how_to_make(run, n) for n in needs if not exists(run, n)]
+
+
+def cached(name: str, key: dict, compute) -> pd.DataFrame:
+    """A table that is expensive to compute and depends only on ``key`` (e.g. a power simulation),
+    kept under ``outputs/.cache/`` and reused by every run on this machine."""
+    import hashlib
+    import json
+
+    digest = hashlib.sha256(json.dumps(key, sort_keys=True, default=str).encode()).hexdigest()[:12]
+    p = paths.outputs_root() / ".cache" / f"{name}-{digest}.parquet"
+    if p.exists():
+        return pd.read_parquet(p)
+    df = compute()
+    write_parquet(df, p)
+    return df
 
 
 def read(run: str, name: str) -> pd.DataFrame:

@@ -1,9 +1,13 @@
 """One module per analysis notebook: scores in, tidy frames out (the notebooks show and narrate).
 
+- ``outcomes``   item-level outcomes of a pair lined up for paired statistics (shared)
 - ``ce_tables``  notebook 03: clean accuracy, CE / mCE / Rel. mCE (both forms) with intervals,
                  Tables 2-5, 7, 9-11 of the paper for this run
+- ``severity``   notebook 04: Table 6, Figures 5 and 7, the reversal scan, its power
+- ``ethics``     notebook 07: intervals, paired tests and their families, power and noise band,
+                 mixed model beside GEE, subgroups, Table 2's granularity
 """
 
-from . import ce_tables
+from . import ce_tables, ethics, outcomes, severity
 
-__all__ = ["ce_tables"]
+__all__ = ["ce_tables", "ethics", "outcomes", "severity"]

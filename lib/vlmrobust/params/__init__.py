@@ -101,7 +101,7 @@ def validate(p: Any, source: str = "<params>") -> dict:
     enabled = [m for m, spec in p["models"].items() if spec["enabled"]]
     c.choice("reference", p["reference"], enabled)
     check_inference(c, p["inference"])
-    check_analysis(c, p["analysis"])
+    check_analysis(c, p["analysis"], p["pairs"])
     return p
 
 

@@ -37,7 +37,8 @@ DEFAULTS = {
               "label": None, "unresolved": None},
     "pair": {"note": "", "enabled": True},
     "inference": {"concise_datasets": [], "shard": "0/1", "chunk_size": 64, "device": "auto"},
-    "analysis": {"bootstrap": 2000, "min_denominator": 0, "ci": 0.95},
+    # table6_pair / figure7_pair: the P0 / P1 analogues of notebook 04 (null: the run's first / second pair)
+    "analysis": {"bootstrap": 2000, "min_denominator": 0, "ci": 0.95, "table6_pair": None, "figure7_pair": None},
 }
 
 TRAINING_STEPS = tuple(DEFAULTS["zoo"]["steps"])  # keys of zoo.steps / zoo.lr (vision: the tower's pretraining)

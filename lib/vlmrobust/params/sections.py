@@ -149,8 +149,12 @@ def check_inference(c: Checker, inf):
     c.string("inference.device", inf["device"])
 
 
-def check_analysis(c: Checker, a):
+def check_analysis(c: Checker, a, pairs: dict):
     c.mapping("analysis", a, allowed("analysis"), REQUIRED["analysis"])
     c.integer("analysis.bootstrap", a["bootstrap"], lo=1)
     c.number("analysis.min_denominator", a["min_denominator"], lo=0)
     c.number("analysis.ci", a["ci"], lo=0.5, hi=0.999)
+    enabled = [pid for pid, q in pairs.items() if q["enabled"]]
+    for key in ("table6_pair", "figure7_pair"):
+        if a[key] is not None:
+            c.choice(f"analysis.{key}", a[key], enabled)

@@ -47,7 +47,8 @@ def gee_interaction(df: pd.DataFrame, formula: str, term: str, groups: str = "it
     if term not in res.params.index:
         out["status"] = f"term {term!r} not in the model ({', '.join(res.params.index)})"
         return out
-    out.update(coef=float(res.params[term]), se=float(res.bse[term]), p=float(res.pvalues[term]))
+    out.update(coef=float(res.params[term]), se=float(res.bse[term]), p=float(res.pvalues[term]),
+               coefs={k: (float(res.params[k]), float(res.bse[k])) for k in res.params.index})
     if not np.isfinite(out["se"]):
         out["status"] = "not fitted: infinite standard error"
     return out

@@ -21,13 +21,15 @@ def item_bootstrap(statistic: Callable[[np.ndarray], np.ndarray], n_items: int, 
     finite = np.isfinite(boot)
     a = (1 - ci) / 2
     lo, hi = np.quantile(boot[finite], [a, 1 - a]) if finite.any() else (np.nan, np.nan)
-    return {"estimate": point, "ci_lo": float(lo), "ci_hi": float(hi), "share_undefined": float(1 - finite.mean()),
-            "degenerate": bool(finite.any() and np.ptp(boot[finite]) == 0)}
+    return {"estimate": point, "ci_lo": float(lo), "ci_hi": float(hi),
+            "se": float(boot[finite].std(ddof=1)) if finite.sum() > 1 else np.nan,
+            "share_undefined": float(1 - finite.mean()), "degenerate": bool(finite.any() and np.ptp(boot[finite]) == 0)}
 
 
 def bootstrap_mean(d, n_resamples: int, seed: int, ci: float = 0.95) -> dict:
     """``item_bootstrap`` of the mean of per-item values (a difference, a difference in differences)."""
     d = np.asarray(d, float)
     if d.size == 0:
-        return {"estimate": np.nan, "ci_lo": np.nan, "ci_hi": np.nan, "share_undefined": 1.0, "degenerate": False}
+        return {"estimate": np.nan, "ci_lo": np.nan, "ci_hi": np.nan, "se": np.nan, "share_undefined": 1.0,
+                "degenerate": False}
     return item_bootstrap(lambda ix: d[ix].mean(axis=-1), d.size, n_resamples, seed, ci)

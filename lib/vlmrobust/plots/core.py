@@ -1,8 +1,5 @@
-"""Figures: the paper's figures and the ones that make a result obvious.
-
-Functions take tidy data and return a matplotlib ``Figure``; ``save`` writes PNG
-and PDF under ``outputs/<run>/figures/``. Notebooks only call them.
-"""
+"""Figures of notebooks 00-03 and 09: the paper's Figures 1-4 and 6, the corruption grid, the zoo's
+training curves and accuracy bars; and ``save``, which every figure goes through."""
 
 from __future__ import annotations
 
@@ -12,10 +9,11 @@ import matplotlib.pyplot as plt
 import numpy as np
 from PIL import Image
 
-from . import paths
+from .. import paths
 
 
 def save(fig, run: str, name: str) -> str:
+    """PNG (for people and the report) and PDF (for papers) under ``outputs/<run>/figures/``."""
     d = paths.figures_dir(run)
     fig.savefig(d / f"{name}.png", dpi=130, bbox_inches="tight")
     fig.savefig(d / f"{name}.pdf", bbox_inches="tight")
@@ -201,8 +199,11 @@ def accuracy_by_condition(acc, x: str, hue: str, facet: str, title: str, ylabel:
     for ax, f in zip(g.axes.flat, facets):
         sub = acc[acc[facet] == f]
         for bars, h in zip(ax.containers, hue_order):
-            d = sub[sub[hue] == h].set_index(x).reindex(order)
+            d = sub[sub[hue] == h].set_index(x)
+            d = d.reindex([o for o in order if o in d.index])  # seaborn draws no bar for a missing cell
             centres = [b.get_x() + b.get_width() / 2 for b in bars]
+            if len(centres) != len(d):
+                raise ValueError(f"accuracy_by_condition: {len(centres)} bars but {len(d)} values for {h!r} in {f!r}")
             err = np.clip(np.vstack([d["acc"] - d["ci_lo"], d["ci_hi"] - d["acc"]]), 0, None)
             ax.errorbar(centres, d["acc"], yerr=err, fmt="none", ecolor="black", elinewidth=0.8, capsize=2)
         ax.set_title(str(f), fontsize=9)
