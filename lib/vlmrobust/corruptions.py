@@ -41,6 +41,7 @@ import numpy as np
 import pandas as pd
 from PIL import Image
 
+from .progress import bar as progress_bar
 from .artifacts import write_bytes, write_parquet
 
 CORRUPTIONS: tuple[str, ...] = (
@@ -289,7 +290,6 @@ def generate(samples: pd.DataFrame, out_dir: str | Path, suite: str | Sequence[s
     manifest is rewritten (atomically) as items finish, so a killed run loses at
     most the items in flight. All inputs are validated before the pool starts.
     """
-    from tqdm.auto import tqdm
 
     names = resolve_suite(suite)
     conds = conditions_for(names, severities)
@@ -327,7 +327,7 @@ def generate(samples: pd.DataFrame, out_dir: str | Path, suite: str | Sequence[s
 
     errors: list[str] = []
     n_tasks = sum(len(j.conditions) for j in jobs)
-    bar = tqdm(total=n_tasks, desc="corrupting", unit="img", disable=not progress)
+    bar = progress_bar(total=n_tasks, desc="corrupting", unit="img", disable=not progress)
     last_flush = time.monotonic()
     if workers <= 1 or len(jobs) <= 1:
         _limit_threads()

@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from . import artifacts, corruptions, paths, prompts
+from .progress import bar as progress_bar
 from . import models as models_mod
 from .design import enabled_models, run_models
 
@@ -198,8 +199,6 @@ def run_model(lm, work: pd.DataFrame, store: PredictionStore, corr_root: Path, b
               max_new_tokens: int, chunk_size: int, progress: bool = True,
               after_chunk: Callable[[int], None] | None = None) -> dict:
     """Run one loaded model over the work items not yet in the store."""
-    from tqdm.auto import tqdm
-
     done = store.done_keys(lm.revision)
     todo = work[[k not in done for k in map(tuple, work[ITEM_KEY].astype({"severity": int})
                                              .itertuples(index=False, name=None))]]
@@ -209,7 +208,7 @@ def run_model(lm, work: pd.DataFrame, store: PredictionStore, corr_root: Path, b
         return stats
     pending: list[dict] = []
     chunks = 0
-    bar = tqdm(total=len(todo), desc=lm.name, unit="item", disable=not progress)
+    bar = progress_bar(total=len(todo), desc=lm.name, unit="item", disable=not progress)
     t_all = time.perf_counter()
     for (ds, variant), group in todo.groupby(["dataset", "prompt_variant"], sort=False):
         for s in range(0, len(group), batch_size):

@@ -6,7 +6,9 @@ Written by the runner to ``outputs/<run>/provenance.json``; each notebook ends w
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import platform
 import subprocess
 import sys
@@ -49,17 +51,43 @@ def now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
-def record(run: str, params: dict, params_file: str, started: str, finished: str | None,
-           notebooks: list[dict]) -> Path:
-    """Write ``outputs/<run>/provenance.json`` (atomically)."""
+def params_hash(params: dict) -> str:
+    return hashlib.sha256(json.dumps(params, sort_keys=True, default=str).encode()).hexdigest()[:12]
+
+
+def record(run: str, params: dict, params_file: str, notebook: dict | None = None) -> Path:
+    """Update ``outputs/<run>/provenance.json`` (atomically): the latest invocation's facts (commit,
+    packages, platform, params) and, under ``notebooks``, the last execution of each notebook (commit
+    and dirty flag, params hash, start, seconds, status), keyed by name. Running one stage updates its
+    own entry and keeps the others, so the record still says how the zoo or the corruptions were made
+    after ``make inference`` alone."""
+    path = paths.run_dir(run) / "provenance.json"
+    old = json.loads(path.read_text()) if path.exists() else {}
+    notebooks = old.get("notebooks") if isinstance(old.get("notebooks"), dict) else {}
+    git = git_state()
+    if notebook is not None:
+        notebooks[notebook["notebook"]] = {**notebook, "commit": git["commit"], "dirty": git["dirty"],
+                                           "params_file": params_file, "params_hash": params_hash(params)}
     info = {
-        "run": run, "params_file": params_file, "params": params,
-        "git": git_state(), "packages": package_versions(),
+        "run": run, "params_file": params_file, "params": params, "params_hash": params_hash(params),
+        "git": git, "packages": package_versions(),
         "platform": {"python": sys.version.split()[0], "system": platform.platform(),
-                     "machine": platform.machine(), "processor": platform.processor()},
-        "started": started, "finished": finished, "notebooks": notebooks,
+                     "machine": platform.machine(), "processor": platform.processor(),
+                     "cpu": _cpu_model(), "cores": os.cpu_count()},
+        "updated": now(), "notebooks": dict(sorted(notebooks.items())),
     }
-    return artifacts.write_text(paths.run_dir(run) / "provenance.json", json.dumps(info, indent=2, default=str))
+    return artifacts.write_text(path, json.dumps(info, indent=2, default=str))
+
+
+def _cpu_model() -> str | None:
+    """The CPU's model name (Linux), so that timings say which machine they come from."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return None
 
 
 def colophon() -> str:

@@ -15,18 +15,21 @@ first (a bad key fails in about a second, before any kernel starts), and so are 
 notebook's inputs (``artifacts.NEEDS``): a stage run out of order says which stage to
 run first. The first failing cell stops the run; its traceback is printed and the
 partially executed notebook is kept in ``outputs/<run>/notebooks/`` for inspection.
-``outputs/<run>/provenance.json`` is written at the start and the end; a summary of
-what was produced closes the run.
+``outputs/<run>/provenance.json`` keeps the last execution of every notebook (updated
+as each one finishes). Long steps draw progress bars in the terminal (``progress``),
+each notebook's status and time is printed as it finishes, and a summary of what was
+produced closes the run.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
 
-from . import artifacts, paths, provenance
+from . import artifacts, paths, progress, provenance
 from . import params as params_mod
 
 KERNEL = "python3"
@@ -96,31 +99,43 @@ def main(argv: list[str] | None = None) -> int:
         if missing:
             print(f"{first[0].stem} cannot run yet:\n  " + "\n  ".join(missing), file=sys.stderr)
             return 2
-    started = provenance.now()
-    timings: list[dict] = []
-    provenance.record(run, p, a.params, started, None, timings)
+    saved_mode = os.environ.get(progress.ENV)
+    progress.configure_for(sys.stderr)
+    try:
+        return _run_all(run, p, a, todo)
+    finally:  # the kernels are done with it; do not leak the mode into the caller's process
+        if saved_mode is None:
+            os.environ.pop(progress.ENV, None)
+
+
+def _run_all(run: str, p: dict, a, todo: list[Path]) -> int:
     out_dir = paths.run_dir(run) / "notebooks"
     from papermill.exceptions import PapermillExecutionError
 
-    status = 0
-    for nb in todo:
-        t0 = time.monotonic()
+    status, timings = 0, []
+    for k, nb in enumerate(todo, 1):
+        t0, started = time.monotonic(), provenance.now()
         if nb.stem.startswith("00_") and p["zoo"] is None:
             print(f"[{run}] {nb.stem} skipped: params name no demo zoo (zoo: null)", flush=True)
             timings.append({"notebook": nb.stem, "status": "skipped", "seconds": 0.0})
             continue
-        print(f"[{run}] {nb.stem} ...", flush=True)
+        print(f"[{run}] ({k}/{len(todo)}) {nb.stem} ...", flush=True)
         try:
             execute(nb, out_dir / nb.name, a.params, a.log_output, a.timeout)
-            timings.append({"notebook": nb.stem, "status": "ok", "seconds": time.monotonic() - t0})
+            state = "ok"
         except PapermillExecutionError as e:
-            timings.append({"notebook": nb.stem, "status": "FAILED", "seconds": time.monotonic() - t0})
+            state = "FAILED"
             print(f"\n{nb.name} failed at cell {e.exec_count}: {e.ename}: {e.evalue}\n", file=sys.stderr)
             print("".join(e.traceback) if isinstance(e.traceback, list) else e.traceback, file=sys.stderr)
             print(f"\nThe partially executed notebook is {out_dir / nb.name}", file=sys.stderr)
+        entry = {"notebook": nb.stem, "status": state, "started": started,
+                 "seconds": round(time.monotonic() - t0, 1)}
+        timings.append(entry)
+        provenance.record(run, p, a.params, entry)
+        print(f"[{run}] ({k}/{len(todo)}) {nb.stem} {state} in {entry['seconds']:.0f} s", flush=True)
+        if state != "ok":
             status = 1
             break
-    provenance.record(run, p, a.params, started, provenance.now(), timings)
     print(summarise(run, timings))
     return status
 

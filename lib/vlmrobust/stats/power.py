@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pandas as pd
 from scipy import optimize, stats
 
 from .tests import wilson
@@ -80,10 +81,8 @@ def independent_power(n: int, delta: float, alpha: float = 0.05, p0: float = 0.5
 
 
 def mde_table(ns=(10, 50, 500), psi: float = 0.2, delta: float = 0.1, alpha: float = 0.05,
-              power: float = 0.8) -> "pd.DataFrame":  # noqa: F821
+              power: float = 0.8) -> pd.DataFrame:
     """What n items can and cannot show: the table of analyses.md section 4."""
-    import pandas as pd
-
     rows = []
     for n in ns:
         lo, hi = wilson(n / 2, n)

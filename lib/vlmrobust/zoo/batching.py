@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..progress import bar as progress_bar
 from .examples import Example
 
 
@@ -90,12 +91,11 @@ def tower_states(model, processor, images, batch_size: int = 64, progress: bool 
     these states in every step (``model_inputs``).
     """
     import torch
-    from tqdm.auto import tqdm
 
     distinct = list(dict.fromkeys(images))
     batcher, out = Batcher(processor), {}
     with torch.no_grad():
-        for k in tqdm(range(0, len(distinct), batch_size), desc="tower states", disable=not progress):
+        for k in progress_bar(range(0, len(distinct), batch_size), desc="tower states", disable=not progress):
             chunk = distinct[k:k + batch_size]
             out.update(zip(chunk, model.model.vision_tower(pixel_values=batcher.pixels(chunk)).last_hidden_state))
     return out

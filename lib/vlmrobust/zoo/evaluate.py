@@ -24,6 +24,7 @@ from .. import corruptions, inference, models, prompts
 from ..answer_format import format_ok
 from ..data import DATASETS, load_benchmark
 from ..design import MAIN_VARIANT
+from ..progress import bar as progress_bar
 from ..scoring import score_response
 from .config import STAGES
 from .examples import TASKS
@@ -60,7 +61,6 @@ def conditions(params: dict) -> list[tuple[str, int]]:
 def evaluate(params: dict, batch_size: int = 32, max_new_tokens: int = 24, progress: bool = True) -> pd.DataFrame:
     """Score every stage on ``zoo.eval_items`` held-out items per task; one row per response."""
     from PIL import Image
-    from tqdm.auto import tqdm
 
     seed, inf = params["seed"], params["inference"]
     n = params["zoo"]["eval_items"]
@@ -80,7 +80,7 @@ def evaluate(params: dict, batch_size: int = 32, max_new_tokens: int = 24, progr
             for c, sev in conds:
                 for variant in (clean_variants if c == corruptions.CLEAN else [MAIN_VARIANT]):
                     jobs.append((r, c, sev, variant))
-        for k in tqdm(range(0, len(jobs), batch_size), desc=f"evaluate {stage}", disable=not progress):
+        for k in progress_bar(range(0, len(jobs), batch_size), desc=f"evaluate {stage}", disable=not progress):
             chunk = jobs[k:k + batch_size]
             texts = [prompts.build(lm.processor, lm.prompt_style, lm.family, r.question, list(r.options),
                                    concise=(v == prompts.CONCISE_VARIANT)) for r, c, sev, v in chunk]

@@ -7,6 +7,7 @@ import random
 
 import numpy as np
 
+from ..progress import bar as progress_bar
 from .batching import Batcher
 from .examples import Example
 
@@ -36,7 +37,6 @@ def optimise(model, processor, examples: list[Example], steps: int, batch_size: 
     tower outputs for the batcher (see ``tower_states``).
     """
     import torch
-    from tqdm.auto import tqdm
 
     _seed_all(seed)
     model.train()
@@ -46,7 +46,7 @@ def optimise(model, processor, examples: list[Example], steps: int, batch_size: 
     rng = random.Random(seed)
     order = list(range(len(examples)))
     losses, pos = [], len(order)
-    for step in tqdm(range(steps), desc=desc, disable=not progress):
+    for step in progress_bar(range(steps), desc=desc, disable=not progress):
         if pos + batch_size > len(order):  # a new epoch: reshuffle
             rng.shuffle(order)
             pos = 0
