@@ -12,6 +12,7 @@ foundations (``paths``, ``params``, ``data``) through the pipeline (``corruption
 - ``artifacts``      the files stages exchange, who makes them, the one atomic writer
 - ``provenance``     git commit, package versions, colophon
 - ``runner``         papermill orchestration used by the Makefile
+- ``progress``       progress bars that reach the terminal of ``make reproduce``
 - ``data``           benchmarks: the synthetic four-task benchmark and hub/local loaders
 - ``corruptions``    the 19 ImageNet-C corruptions, deterministic, and pre-generation
 - ``prompts``        the exact prompt text per model style, prompt variants, option letters
@@ -20,6 +21,7 @@ foundations (``paths``, ``params``, ``data``) through the pipeline (``corruption
 - ``scoring``        the paper's per-dataset scorers and MCQ letter extraction
 - ``answer_format``  is a response an answer of the form the question asks for
 - ``metrics``        accuracy tables, CE, mCE, Rel. mCE, mCR with uncertainty
+- ``stats``          the statistics analyses share: exact tests, bootstrap, power, GEE and mixed models
 - ``analyses``       one module per analysis notebook: scores in, tidy frames out
 - ``plots``          the paper's figures and the ones that make a result obvious
 - ``paper``          the seed paper's published tables as package data, and their audit
