@@ -16,8 +16,8 @@ P      := params/$(PARAMS).yaml
 RUNNER := $(PY) -m vlmrobust.runner --params $(P)
 
 .DEFAULT_GOAL := help
-.PHONY: help setup reproduce check-params test test-fast lab bench clean sync \
-        zoo corruptions inference scoring severity confound probit ethics structure audit
+.PHONY: help setup reproduce check-params test test-fast lab bench clean sync browser \
+        zoo corruptions inference scoring severity confound probit ethics structure audit report
 
 help:  ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 18
@@ -65,10 +65,15 @@ structure: check-params  ## 08: prediction structure, RAS (not written yet)
 	$(RUNNER) --only 08
 audit: check-params  ## 09: audit of the paper's published numbers
 	$(RUNNER) --only 09
+report: check-params  ## outputs/<run>/report/index.html from what the run has made (make reproduce builds it too)
+	$(PY) -m vlmrobust.report --params $(P)
 
 # --- development --------------------------------------------------------------
-test: setup  ## unit tests + papermill smoke run of every notebook (params/smoke.yaml)
+test: setup browser  ## unit tests + papermill smoke run of every notebook (params/smoke.yaml)
 	$(PY) -m pytest
+
+browser:  ## Chromium from Debian's packages, for the report's browser test (no-op when installed)
+	@[ -n "$${CHROMIUM:-}" ] || tools/ensure-chromium
 
 test-fast: setup  ## unit tests only (skip the notebook smoke run)
 	$(PY) -m pytest -m "not notebooks"

@@ -143,3 +143,51 @@ def test_severity_and_ethics_outputs(smoke_run):
     for fig in ("figure5_severity_curves", "figure7_severity_pair", "severity_reversal_forest",
                 "severity_power_curve", "ethics_mde_curves", "figure_ethics_subgroups"):
         assert (run_dir / "figures" / f"{fig}.png").exists(), fig
+
+
+def _chromium() -> str:
+    import os
+    import shutil
+
+    path = os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+    assert path, "no chromium: `make test` installs it (tools/ensure-chromium), or set CHROMIUM=/path/to/chrome"
+    return path
+
+
+def test_report_opens_in_a_real_browser_with_every_image_and_link(smoke_run):
+    """The run report, opened offline in headless Chromium: every image decodes, every link resolves,
+    Table 4 stands beside the paper's; the screenshot is kept next to the report."""
+    from urllib.parse import unquote, urlparse
+
+    from playwright.sync_api import sync_playwright
+
+    _, run_dir = smoke_run
+    index = run_dir / "report" / "index.html"
+    assert index.exists()
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=_chromium(), args=["--no-sandbox"])
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        failed = []
+        page.on("requestfailed", lambda r: failed.append(r.url))
+        page.goto(index.as_uri())
+        images = page.eval_on_selector_all("img", "els => els.map(e => [e.alt, e.complete && e.naturalWidth > 0])")
+        links = page.eval_on_selector_all("a[href]", "els => els.map(e => e.getAttribute('href'))")
+        ids = set(page.eval_on_selector_all("[id]", "els => els.map(e => e.id)"))
+        table4 = page.locator("h2", has_text="Table 4").first
+        assert table4.count() == 1
+        section = table4.evaluate("h => { let t = ''; for (let n = h.nextElementSibling; n && n.tagName !== 'H2';"
+                                  " n = n.nextElementSibling) t += n.innerText; return t; }")
+        page.screenshot(path=str(run_dir / "report" / "screenshot.png"))
+        nb_page = next(link for link in links if link.startswith("notebooks/"))
+        page.goto((index.parent / nb_page).as_uri())
+        assert "03_scoring" in page.title() or page.locator("body").inner_text()
+        browser.close()
+    assert len(images) >= 15 and all(ok for _, ok in images), [alt for alt, ok in images if not ok]
+    assert not failed, failed  # nothing the page asked for is missing (and it asks no network: no CDN)
+    for link in links:
+        if link.startswith("#"):
+            assert link[1:] in ids, link
+        else:
+            assert urlparse(link).scheme == "" and (index.parent / unquote(link)).exists(), link
+    assert "this run" in section and "The paper's Table 4" in section and "rel_mce_ratio" in section
+    assert (run_dir / "report" / "screenshot.png").stat().st_size > 10_000

@@ -24,6 +24,7 @@ foundations (``paths``, ``params``, ``data``) through the pipeline (``corruption
 - ``stats``          the statistics analyses share: exact tests, bootstrap, power, GEE and mixed models
 - ``analyses``       one module per analysis notebook: scores in, tidy frames out
 - ``plots``          the paper's figures and the ones that make a result obvious
+- ``report``         the run report: the paper regenerated beside its published numbers (HTML)
 - ``paper``          the seed paper's published tables as package data, and their audit
 - ``zoo``            the demo zoo: tiny Gemma-3 VLMs trained offline (a package, one concept per module)
 - ``paper_data``     (package data) the paper's Tables 2-11 as printed

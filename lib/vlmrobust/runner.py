@@ -136,6 +136,10 @@ def _run_all(run: str, p: dict, a, todo: list[Path]) -> int:
         if state != "ok":
             status = 1
             break
+    if status == 0 and not a.only:  # a full run ends with its report
+        from . import report
+
+        print(f"[{run}] report: {report.build(run, p)}", flush=True)
     print(summarise(run, timings))
     return status
 

@@ -16,6 +16,28 @@ from .. import metrics
 from ..corruptions import CLEAN
 from ..data import PAPER_NAMES
 from ..design import is_paper_configuration, label, main_scores, pairs, run_models
+from ..report.section import Section
+
+REPORT = [
+    Section(2, "Table 2 / Figure 2: clean accuracy", "03_scoring",
+            "Per pair, base and aligned, with Wilson intervals (Figure 2). The paper's Table 8 is its appendix twin.",
+            tables=("table2_clean_accuracy", "unparseable_rates"), figures=("figure2_clean_accuracy",),
+            paper_tables=(2, 8), paper_figures=("paper_figure2_clean_accuracy",)),
+    Section(3, "Tables 3, 9, 10 / Figures 3, 4: mCE against the global reference", "03_scoring",
+            "CE_c(f | ref) = sum_s (1 - acc) / sum_s (1 - acc_ref); mCE its mean over corruptions; mCR = 1 - mCE.",
+            tables=("table3_mce_global_reference",), figures=("figure3_mce", "figure4_radar"),
+            paper_tables=(3, 9, 10), paper_figures=("paper_figure3_mce", "paper_figure4_radar")),
+    Section(4, "Table 4 / Figure 6: Relative mCE", "03_scoring",
+            "Both forms: rel_mce_ratio (what the paper's Table 4 reports) and rel_mce_intra (eq. 1 with the base "
+            "as reference), with paired item-bootstrap intervals.",
+            tables=("table4_relative_mce", "relative_mce_bootstrap"), figures=("figure6_relative_mce",),
+            paper_tables=(4,), paper_figures=("paper_figure6_rel_mce",)),
+    Section(5, "Table 5: CE per corruption on the GQA-like dataset", "03_scoring",
+            tables=("table5_ce_per_corruption",), paper_tables=(5,)),
+    Section(7, "Tables 7 and 11: per-corruption CE of each pair", "03_scoring",
+            "CE of base and aligned against the global reference, their ratio, and CE(aligned | base).",
+            tables=("table11_ce_per_pair",), paper_tables=(7, 11)),
+]
 
 
 def clean_accuracy(scores: pd.DataFrame, params: dict) -> tuple[pd.DataFrame, pd.DataFrame]:

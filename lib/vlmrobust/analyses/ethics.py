@@ -17,7 +17,17 @@ import pandas as pd
 
 from .. import metrics, stats
 from ..design import main_scores, pairs
+from ..report.section import Section
 from .outcomes import is_soft, long_form, paired
+
+REPORT = [
+    Section(50, "Section 5: ethics statistics", "07_ethics_stats",
+            "Confirmatory tests (Holm), what n can detect, the paper's Table 2 against its stated n, the mixed model "
+            "beside the GEE, subgroups; the exploratory cell tests (BH) last.",
+            tables=("ethics_confirmatory", "ethics_power", "ethics_table2_granularity", "ethics_mixed",
+                    "ethics_subgroup_heterogeneity", "ethics_pooled_severity", "ethics_mcnemar"),
+            figures=("ethics_mde_curves", "figure_ethics_subgroups")),
+]
 
 SMALL_GROUP = 20
 

@@ -1,0 +1,110 @@
+"""Build ``outputs/<run>/report/index.html``: the run's tables and figures beside the paper's, in its order.
+
+One self-contained page (figures embedded as data URIs, no CDN): the run's params, models,
+n and provenance at the top; then every section (``sections.all_sections``) with the run's
+tables (read from the CSVs the notebooks wrote, so nothing is re-typed) beside the paper's
+published table or redrawn figure; then links to the executed notebooks exported to HTML
+(nbconvert's ``basic`` template, no scripts) under ``report/notebooks/``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from .. import artifacts, paths
+from ..design import pairs, run_models
+from . import html
+from .sections import Section, all_sections
+
+
+def _paper_side(s: Section, figures: Path) -> str:
+    from .. import paper
+
+    parts = []
+    for n in s.paper_tables:
+        parts.append(html.table(paper.raw_table(n), f"The paper's Table {n} (as printed)"))
+    for name in s.paper_figures:
+        png = figures / f"{name}.png"
+        parts.append(html.figure(png, name) if png.exists() else html.missing(f"figure {name}", "09_paper_audit"))
+    return "".join(parts)
+
+
+def _run_side(s: Section, tables: Path, figures: Path) -> str:
+    parts = []
+    for name in s.tables:
+        csv = tables / f"{name}.csv"
+        if csv.exists():
+            parts.append(html.table(pd.read_csv(csv), f"This run: {name}"))
+        else:
+            parts.append(html.missing(f"table {name}", s.notebook))
+    for name in s.figures:
+        png = figures / f"{name}.png"
+        parts.append(html.figure(png, name) if png.exists() else html.missing(f"figure {name}", s.notebook))
+    return "".join(parts)
+
+
+def _section(s: Section, k: int, tables: Path, figures: Path) -> str:
+    run, paper_side = _run_side(s, tables, figures), _paper_side(s, figures)
+    head = f'<h2 id="s{k}">{html.esc(s.title)}</h2><p class="note">{html.esc(s.text)} (notebook {s.notebook})</p>'
+    if paper_side:
+        return (f'{head}<div class="pair"><div><div class="label">this run</div>{run}</div>'
+                f'<div><div class="label">the paper</div>{paper_side}</div></div>')
+    return head + run
+
+
+def _header(params: dict, prov: dict) -> str:
+    models = pd.DataFrame([{"model": m, "label": params["models"][m]["label"], "source": params["models"][m]["source"],
+                            "prompt": params["models"][m]["prompt_style"], "dtype": params["models"][m]["dtype"],
+                            "quantization": params["models"][m]["quantization"]} for m in run_models(params)])
+    prs = pd.DataFrame([p._asdict() for p in pairs(params)])
+    nbs = pd.DataFrame(list(prov.get("notebooks", {}).values()))
+    keep = [c for c in ("notebook", "status", "seconds", "started", "commit", "dirty", "params_hash") if c in nbs]
+    b = params["benchmark"]
+    git = prov.get("git", {})
+    facts = (f'<p>Run <b>{html.esc(params["run"])}</b>: datasets {html.esc(", ".join(b["datasets"]))}, '
+             f'n = {b["n"]} items each, corruptions {html.esc(params["corruptions"]["suite"])} at severities '
+             f'{params["corruptions"]["severities"]}, reference model {html.esc(params["reference"])}. '
+             f'Commit {html.esc(git.get("commit") or "unknown")}{" (uncommitted changes)" if git.get("dirty") else ""}; '
+             f'machine: {html.esc(prov.get("platform", {}).get("cpu") or "unknown")}, '
+             f'{prov.get("platform", {}).get("cores", "?")} cores.</p>')
+    return (facts + html.table(models, "Models") + html.table(prs, "Pairs")
+            + (html.table(nbs[keep], "Notebooks (last execution of each)") if len(nbs) else "")
+            + f'<details><summary>Params (as loaded, defaults filled)</summary><pre>'
+              f'{html.esc(yaml.safe_dump(params, sort_keys=False))}</pre></details>')
+
+
+def export_notebooks(run: str, out: Path) -> list[Path]:
+    """The executed notebooks as static HTML pages (no scripts, no CDN) under ``report/notebooks/``."""
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    exporter = HTMLExporter(template_name="basic")
+    done = []
+    for nb in sorted((paths.run_dir(run) / "notebooks").glob("*.ipynb")):
+        body, _ = exporter.from_notebook_node(nbformat.read(nb, as_version=4))
+        done.append(artifacts.write_text(out / f"{nb.stem}.html", html.page(nb.stem, body)))
+    return done
+
+
+def build(run: str, params: dict) -> Path:
+    """Write the report of ``run``; returns the path of ``index.html``."""
+    rd = paths.run_dir(run)
+    out = rd / "report"
+    prov_path = rd / "provenance.json"
+    prov = json.loads(prov_path.read_text()) if prov_path.exists() else {}
+    tables, figures = rd / "tables", rd / "figures"
+    sections = [s for s in all_sections() if not (s.notebook.startswith("00_") and params["zoo"] is None)]
+    nav = "".join(f'<li><a href="#s{k}">{html.esc(s.title)}</a></li>' for k, s in enumerate(sections))
+    body = [f'<h1>Do safety-aligned VLMs degrade differently under image corruptions? Run "{html.esc(run)}"</h1>',
+            '<p class="note">The run\'s tables and figures in the paper\'s order, each beside the published one '
+            'where the paper has one. Tables are the CSVs under <code>tables/</code>; intervals are the run\'s '
+            f'analysis.ci = {params["analysis"]["ci"]}.</p>', _header(params, prov), f"<nav><ul>{nav}</ul></nav>"]
+    body += [_section(s, k, tables, figures) for k, s in enumerate(sections)]
+    pages = export_notebooks(run, out / "notebooks")
+    links = "".join(f'<li><a href="notebooks/{p.name}">{html.esc(p.stem)}</a></li>' for p in pages)
+    body.append(f'<h2 id="notebooks">The executed notebooks</h2><ul>{links}</ul>')
+    return artifacts.write_text(out / "index.html", html.page(f"Run {run}: report", "".join(body)))
