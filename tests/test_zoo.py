@@ -202,3 +202,20 @@ def test_format_ok_wants_an_answer_of_the_kind_the_question_asks_for():
     assert answer_format.format_ok("containment", "relation_yesno", "No", [])
     assert not answer_format.format_ok("containment", "relation_yesno", "red", [])
     assert answer_format.format_ok("mcq", "colour", "B", ["x", "y"]) and not answer_format.format_ok("mcq", "colour", "A or B", ["x", "y"])
+
+
+def test_goal_check_takes_its_conditions_and_models_from_the_run():
+    p = params.load("params/smoke.yaml")  # severities [1, 5], pilot suite
+    assert zoo.evaluate.__module__ == "vlmrobust.zoo.goal_check"
+    from vlmrobust.zoo import goal_check as ev
+
+    assert ev.conditions(p) == [("none", 0)] + [(c, 5) for c in
+                                                 ("gaussian_noise", "defocus_blur", "brightness", "jpeg_compression")]
+    p2 = params.load("params/smoke.yaml", {"corruptions": {"suite": ["fog"], "severities": [2, 3]}})
+    assert ev.conditions(p2) == [("none", 0), ("fog", 3)]
+    found = zoo.stage_models(p)
+    assert {s: name for s, (name, _) in found.items()} == {"pt": "zoo-pt", "it": "zoo-it", "po": "zoo-po"}
+    assert found["pt"][1]["prompt_style"] == "completion"  # the run's own prompt style, not a rule of the zoo's
+    p3 = params.load("params/smoke.yaml", {"models": {"zoo-po": {"source": "elsewhere/po"}}})
+    with pytest.raises(ValueError, match=r"stage\(s\) \['po'\]"):
+        zoo.stage_models(p3)

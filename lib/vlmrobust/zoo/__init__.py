@@ -12,8 +12,8 @@ nothing in the pipeline knows it is the demo. One concept per module:
 - ``losses``    sequence log-probabilities, DPO, the MPO-style mix
 - ``optimise``  the one optimisation loop every stage shares
 - ``vision``    dense vision pretraining of the tower and its held-out probe
-- ``train``     pt -> it -> po, saved, cached by config hash
-- ``evaluate``  held-out goal check with the pipeline's own corruptions, prompts and scorers
+- ``training``  pt -> it -> po, saved, cached by config hash
+- ``goal_check`` held-out goal check with the pipeline's own corruptions, prompts and scorers
 
 The names below are re-exported so that notebooks write ``vr.zoo.train(...)``.
 """
@@ -21,12 +21,12 @@ The names below are re-exported so that notebooks write ``vr.zoo.train(...)``.
 from .batching import Batcher, model_inputs, tower_states
 from .build import build_model, build_processor, weights_hash
 from .config import NOT_HASHED, STAGES, config_hash, image_grid
-from .evaluate import evaluate, goals, stage_models, zoo_dir
+from .goal_check import evaluate, goals, stage_models, zoo_dir
 from .examples import (OBJECT_CLASSES, SIZE_CLASSES, TARGET_HEADS, TASKS, Example, caption_examples,
                        preference_examples, scene_targets, sft_examples, training_items, vision_examples)
 from .losses import dpo_loss, mpo_loss, sequence_logps
 from .text import caption, corpus, verbose_answer, wrong_answer
-from .train import is_trained, train, train_preference, train_sft
+from .training import is_trained, train, train_preference, train_sft
 from .vision import probe_vision, train_vision, vision_head, vision_logits
 
 __all__ = [
