@@ -57,7 +57,7 @@ severity: check-params  ## 04: severity ablation: Table 6, Figures 5 and 7, reve
 	$(RUNNER) --only 04
 confound: check-params  ## 05: Gemma pre-training confound (not written yet)
 	$(RUNNER) --only 05
-probit: check-params  ## 06: probit lines (not written yet)
+probit: check-params  ## 06: probit lines, effective robustness, the pair contrast
 	$(RUNNER) --only 06
 ethics: check-params  ## 07: ethics statistics: intervals, paired tests, noise band, mixed model, subgroups
 	$(RUNNER) --only 07

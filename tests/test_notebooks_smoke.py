@@ -191,3 +191,13 @@ def test_report_opens_in_a_real_browser_with_every_image_and_link(smoke_run):
             assert urlparse(link).scheme == "" and (index.parent / unquote(link)).exists(), link
     assert "this run" in section.lower() and "The paper's Table 4" in section and "rel_mce_ratio" in section
     assert (run_dir / "report" / "screenshot.png").stat().st_size > 10_000
+
+
+def test_probit_outputs(smoke_run):
+    _, run_dir = smoke_run
+    fits = pd.read_csv(run_dir / "tables" / "probit_fits.csv")
+    assert len(fits) == 4 * (4 * 2 + 4 + 1)  # datasets x (corruption x severity + corruptions + all)
+    paper_pts = pd.read_csv(run_dir / "tables" / "paper_probit_points.csv")
+    assert len(paper_pts) == 8 and paper_pts["er"].notna().all()
+    for fig in ("figure_probit_all", "figure_probit_paper"):
+        assert (run_dir / "figures" / f"{fig}.png").exists(), fig

@@ -36,6 +36,7 @@ NEEDS = {  # notebook number -> the artifacts it reads (ZOO only when the run ha
     "02": (SAMPLES, MANIFEST, ZOO),
     "03": (SAMPLES, PREDICTIONS),
     "04": (SCORES,),
+    "06": (SCORES,),
     "07": (SAMPLES, SCORES),
 }
 

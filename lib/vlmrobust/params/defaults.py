@@ -37,8 +37,10 @@ DEFAULTS = {
               "label": None, "unresolved": None},
     "pair": {"note": "", "enabled": True},
     "inference": {"concise_datasets": [], "shard": "0/1", "chunk_size": 64, "device": "auto"},
-    # table6_pair / figure7_pair: the P0 / P1 analogues of notebook 04 (null: the run's first / second pair)
-    "analysis": {"bootstrap": 2000, "min_denominator": 0, "ci": 0.95, "table6_pair": None, "figure7_pair": None},
+    # table6_pair / figure7_pair: the P0 / P1 analogues of notebook 04 (null: the run's first / second pair);
+    # probit_fit_on: the models notebook 06's lines are fitted on (base: the pairs' base models; all)
+    "analysis": {"bootstrap": 2000, "min_denominator": 0, "ci": 0.95, "table6_pair": None, "figure7_pair": None,
+                 "probit_fit_on": "base"},
 }
 
 TRAINING_STEPS = tuple(DEFAULTS["zoo"]["steps"])  # keys of zoo.steps / zoo.lr (vision: the tower's pretraining)
