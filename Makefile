@@ -61,7 +61,7 @@ probit: check-params  ## 06: probit lines, effective robustness, the pair contra
 	$(RUNNER) --only 06
 ethics: check-params  ## 07: ethics statistics: intervals, paired tests, noise band, mixed model, subgroups
 	$(RUNNER) --only 07
-structure: check-params  ## 08: prediction structure, RAS (not written yet)
+structure: check-params  ## 08: prediction structure: RAS, quadrants, destructive/corrective, discriminative subset
 	$(RUNNER) --only 08
 audit: check-params  ## 09: audit of the paper's published numbers
 	$(RUNNER) --only 09

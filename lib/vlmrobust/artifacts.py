@@ -38,6 +38,7 @@ NEEDS = {  # notebook number -> the artifacts it reads (ZOO only when the run ha
     "04": (SCORES,),
     "06": (SCORES,),
     "07": (SAMPLES, SCORES),
+    "08": (SAMPLES, SCORES),
 }
 
 

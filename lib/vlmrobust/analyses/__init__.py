@@ -5,10 +5,11 @@
                  Tables 2-5, 7, 9-11 of the paper for this run
 - ``severity``   notebook 04: Table 6, Figures 5 and 7, the reversal scan, its power
 - ``probit``     notebook 06: probit lines, effective robustness, the pair contrast
+- ``structure``  notebook 08: RAS, behaviour quadrants, destructive/corrective, discriminative subset
 - ``ethics``     notebook 07: intervals, paired tests and their families, power and noise band,
                  mixed model beside GEE, subgroups, Table 2's granularity
 """
 
-from . import ce_tables, ethics, outcomes, probit, severity
+from . import ce_tables, ethics, outcomes, probit, severity, structure
 
-__all__ = ["ce_tables", "ethics", "outcomes", "probit", "severity"]
+__all__ = ["ce_tables", "ethics", "outcomes", "probit", "severity", "structure"]

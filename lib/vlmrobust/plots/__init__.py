@@ -7,14 +7,17 @@ under ``outputs/<run>/figures/``. Notebooks only call them.
 - ``severity``  notebook 04: Figures 5 and 7 (accuracy against severity), the reversal forest, power
 - ``probit``    notebook 06: clean vs corrupted accuracy on probit axes
 - ``ethics``    notebook 07: subgroup effects and minimum detectable effects
+- ``structure`` notebook 08: RAS quadrants, destructive/corrective heat maps, discriminative power
 """
 
 from .core import (accuracy_by_condition, corruption_grid, loss_curves, paired_bars, radar_pairs, rel_bars, save,
                    severity_strip)
 from .ethics import mde_curves, subgroup_effects
 from .probit import probit_grid, probit_paper
+from .structure import destructive_corrective, kappa_hist, ras_quadrants
 from .severity import figure5, figure7, power_curves, reversal_forest
 
 __all__ = ["accuracy_by_condition", "corruption_grid", "loss_curves", "paired_bars", "radar_pairs", "rel_bars",
            "save", "severity_strip", "mde_curves", "subgroup_effects", "figure5", "figure7", "power_curves",
-           "reversal_forest", "probit_grid", "probit_paper"]
+           "reversal_forest", "probit_grid", "probit_paper",
+           "destructive_corrective", "kappa_hist", "ras_quadrants"]
