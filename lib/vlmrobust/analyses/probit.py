@@ -27,6 +27,7 @@ from ..corruptions import CLEAN
 from ..data import DATASETS
 from ..design import main_scores, pairs, run_models
 from ..report.section import Section
+from ..stats import wilson
 
 REPORT = [
     Section(60, "Probit lines and effective robustness", "06_probit_lines",
@@ -191,9 +192,12 @@ def lines(scores: pd.DataFrame, params: dict, fit_on: str = "base", n_boot: int 
                          "beta_hi": float(np.nanquantile(beta_b, hi_q)) if no_line < 1 else np.nan})
             er = y - sps.norm.cdf(line["alpha"] + line["beta"] * zx)
             er_b = yb - sps.norm.cdf(alpha_b[:, None] + beta_b[:, None] * zxb)
+            x_lo, x_hi = wilson(x * n, n, ci)
+            y_lo, y_hi = wilson(y * n, n, ci)  # a shift averaging several conditions: approximate (n items)
             for j, m in enumerate(models):
                 ers.append({"dataset": d, "shift": name, "model": m, "role": role[m], "in_fit": bool(fitmask[j]),
-                            "clean_acc": x[j], "shifted_acc": y[j], "clipped": bool(cx[j] or cy[j]),
+                            "clean_acc": x[j], "clean_lo": x_lo[j], "clean_hi": x_hi[j], "shifted_acc": y[j],
+                            "shifted_lo": y_lo[j], "shifted_hi": y_hi[j], "clipped": bool(cx[j] or cy[j]),
                             "er": er[j], "er_lo": np.nanquantile(er_b[:, j], lo_q) if no_line < 1 else np.nan,
                             "er_hi": np.nanquantile(er_b[:, j], hi_q) if no_line < 1 else np.nan})
             for p in pairs(params):
