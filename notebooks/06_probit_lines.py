@@ -56,7 +56,7 @@ print(f"models {vr.design.run_models(P)}; lines fitted on: {FIT_ON}")
 # ## Lines per dataset and shift
 
 # %%
-fits, er, contrast = PR.lines(scores, P, fit_on=FIT_ON)
+fits, er, contrast, band = PR.lines(scores, P, fit_on=FIT_ON)
 vr.artifacts.write_table(fits, RUN, "probit_fits", index=False)
 vr.artifacts.write_table(er, RUN, "effective_robustness", index=False)
 vr.artifacts.write_table(contrast, RUN, "probit_pair_contrast", index=False)
@@ -67,14 +67,15 @@ fits[fits["shift"].isin([c for c in fits["shift"].unique() if " s" not in c])].r
 #
 # Per dataset (rows), per corruption averaged over severities and over all corruptions (columns):
 # base models are circles, aligned models triangles (hollow when clipped), an arrow runs from each
-# base to its aligned model; solid: the fitted line; dashed: y = x. An aligned model whose arrow ends
-# above the line is more robust than its clean accuracy predicts.
+# base to its aligned model; solid: the fitted line, grey: its item-bootstrap band; dashed: y = x.
+# An aligned model whose arrow ends above the line is more robust than its clean accuracy predicts.
 
 # %%
 SHIFTS = [s for s in dict.fromkeys(fits["shift"]) if " s" not in s]  # per corruption, then all
 pairs_ = [(p.id, p.base, p.aligned) for p in vr.design.pairs(P)]
 fig = vr.plots.probit_grid(er, fits, pairs_, P["benchmark"]["datasets"], SHIFTS,
-                           f"Clean vs corrupted accuracy, probit axes (line fitted on: {FIT_ON})")
+                           f"Clean vs corrupted accuracy, probit axes (line fitted on: {FIT_ON}; grey: its "
+                           f"item-bootstrap {P['analysis']['ci']:.0%} band)", band)
 vr.plots.save(fig, RUN, "figure_probit_all")
 
 # %% [markdown]

@@ -71,7 +71,9 @@ def test_lines_on_a_run_match_the_closed_form():
     p["reference"] = "r"
     p["analysis"] = {"bootstrap": 300, "probit_fit_on": "all"}
     p = params.validate(p, "test")
-    fits, er, con = probit.lines(_run_scores(), p, fit_on="all")
+    fits, er, con, band = probit.lines(_run_scores(), p, fit_on="all")
+    b = band[band["shift"] == probit.ALL]
+    assert len(b) == len(probit.BAND_GRID) and (b["lo"] <= b["hi"]).all()
     f = fits[fits["shift"] == probit.ALL].iloc[0]
     zx, zy = sps.norm.ppf([0.5, 0.8, 0.9]), sps.norm.ppf([0.3, 0.7, 0.6])
     expect = sps.linregress(zx, zy)

@@ -156,16 +156,20 @@ def _ols_rows(zx, zy, mask):
     return alpha, beta
 
 
+BAND_GRID = np.linspace(0.02, 0.98, 25)
+
+
 def lines(scores: pd.DataFrame, params: dict, fit_on: str = "base", n_boot: int | None = None,
-          ci: float | None = None) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+          ci: float | None = None) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Fits, effective robustness and pair contrasts for every dataset and shift of the run.
 
     Returns (fits: one row per dataset x shift; er: one row per dataset x shift x model with item-
-    bootstrap intervals; contrast: one row per dataset x shift x pair with dER and rho)."""
+    bootstrap intervals; contrast: one row per dataset x shift x pair with dER and rho; band: the
+    line's pointwise bootstrap interval at ``BAND_GRID`` clean accuracies, for the figures)."""
     a = params["analysis"]
     n_boot, ci = n_boot or a["bootstrap"], ci or a["ci"]
     lo_q, hi_q = (1 - ci) / 2, 1 - (1 - ci) / 2
-    fits, ers, contrasts = [], [], []
+    fits, ers, contrasts, bands = [], [], [], []
     for d in params["benchmark"]["datasets"]:
         cube = DatasetCube(scores, params, d)
         models, n = cube.models, cube.n
@@ -190,6 +194,11 @@ def lines(scores: pd.DataFrame, params: dict, fit_on: str = "base", n_boot: int 
             fits.append({"dataset": d, "shift": name, "fit_on": fit_on, **line, "share_no_line": no_line,
                          "beta_lo": float(np.nanquantile(beta_b, lo_q)) if no_line < 1 else np.nan,
                          "beta_hi": float(np.nanquantile(beta_b, hi_q)) if no_line < 1 else np.nan})
+            if no_line < 1:
+                pred = sps.norm.cdf(alpha_b[:, None] + beta_b[:, None] * sps.norm.ppf(BAND_GRID))
+                lo_b, hi_b = np.nanquantile(pred, [lo_q, hi_q], axis=0)
+                bands += [{"dataset": d, "shift": name, "x": gx, "lo": lo, "hi": hi}
+                          for gx, lo, hi in zip(BAND_GRID, lo_b, hi_b)]
             er = y - sps.norm.cdf(line["alpha"] + line["beta"] * zx)
             er_b = yb - sps.norm.cdf(alpha_b[:, None] + beta_b[:, None] * zxb)
             x_lo, x_hi = wilson(x * n, n, ci)
@@ -213,7 +222,7 @@ def lines(scores: pd.DataFrame, params: dict, fit_on: str = "base", n_boot: int 
                     "rho_beta1": pair_contrast(x[ib], y[ib], x[ia], y[ia], 1.0, n),
                     "rho_beta1_lo": float(np.quantile(rho1_b, lo_q)), "rho_beta1_hi": float(np.quantile(rho1_b, hi_q)),
                     "n_items": n})
-    return pd.DataFrame(fits), pd.DataFrame(ers), pd.DataFrame(contrasts)
+    return pd.DataFrame(fits), pd.DataFrame(ers), pd.DataFrame(contrasts), pd.DataFrame(bands)
 
 
 PAPER_N = {"P0": 50, "P1": 10, "P2": 10, "P3": 10}  # the paper's stated n (Table 2's caption)

@@ -23,8 +23,10 @@ def _probit_axes(ax):
     ax.plot(grid, grid, color="0.6", linestyle="--", linewidth=0.8)
 
 
-def _panel(ax, pts, fit, pairs_, title):
+def _panel(ax, pts, fit, pairs_, title, band=None):
     _probit_axes(ax)
+    if band is not None and len(band):
+        ax.fill_between(band["x"], band["lo"], band["hi"], color="0.8", alpha=0.7, linewidth=0)
     if fit is not None and np.isfinite(fit["beta"]):
         grid = np.linspace(EPS, 1 - EPS, 200)
         ax.plot(grid, sps.norm.cdf(fit["alpha"] + fit["beta"] * sps.norm.ppf(grid)), color="black", linewidth=1.2)
@@ -39,16 +41,18 @@ def _panel(ax, pts, fit, pairs_, title):
     ax.set_title(title, fontsize=8)
 
 
-def probit_grid(er, fits, pairs_, datasets, shifts, title):
+def probit_grid(er, fits, pairs_, datasets, shifts, title, band=None):
     """Rows = datasets, columns = shifts: every model (base circle, aligned triangle, hollow if clipped),
-    an arrow from each base to its aligned model, the line fitted on the fit models (solid), y = x (dashed)."""
+    an arrow from each base to its aligned model, the line fitted on the fit models (solid) with its
+    item-bootstrap band (grey), y = x (dashed)."""
     fig, axes = plt.subplots(len(datasets), len(shifts), figsize=(2.3 * len(shifts), 2.3 * len(datasets)),
                              squeeze=False)
     for i, d in enumerate(datasets):
         for j, s in enumerate(shifts):
             pts = er[(er["dataset"] == d) & (er["shift"] == s)].set_index("model")
             fit = fits[(fits["dataset"] == d) & (fits["shift"] == s)]
-            _panel(axes[i][j], pts, fit.iloc[0] if len(fit) else None, pairs_, f"{d} | {s}")
+            b = band[(band["dataset"] == d) & (band["shift"] == s)] if band is not None and len(band) else None
+            _panel(axes[i][j], pts, fit.iloc[0] if len(fit) else None, pairs_, f"{d} | {s}", b)
             if j == 0:
                 axes[i][j].set_ylabel("corrupted accuracy", fontsize=7)
             if i == len(datasets) - 1:
