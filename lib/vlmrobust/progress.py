@@ -48,8 +48,9 @@ def bar(iterable=None, **kwargs):
     if m == "tty":
         return tqdm(iterable, file=sys.__stderr__, mininterval=0.5, dynamic_ncols=True, **kwargs)
     if m == "lines":
+        # maxinterval: no refresh forced by tqdm's monitor thread, which repeats a stale line per interval
         return tqdm(iterable, file=_Lines(sys.__stderr__), mininterval=float(os.environ.get(INTERVAL_ENV, 20)),
-                    ascii=True, ncols=100, **kwargs)
+                    maxinterval=1e9, ascii=True, ncols=100, **kwargs)
     from tqdm.auto import tqdm as auto
 
     return auto(iterable, **kwargs)
