@@ -125,7 +125,7 @@ def mixed_models(scores: pd.DataFrame, params: dict) -> pd.DataFrame:
             vb = stats.mixed_vb(df, formula, terms)
             t_vb = time.perf_counter() - t0
             t0 = time.perf_counter()
-            gee = stats.gee_interaction(df, formula, "aligned:sev_c")
+            gee = stats.gee_interaction(df, formula, "aligned:sev_c", separation_by=["aligned"])
             t_gee = time.perf_counter() - t0
             coefs = gee.get("coefs", {})
             for r in vb.itertuples():
