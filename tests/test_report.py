@@ -25,3 +25,14 @@ def test_html_table_has_its_caption_and_truncates():
 def test_page_is_self_contained():
     page = html.page("t", "<p>x</p>")
     assert "<style>" in page and "http" not in page and "<script" not in page
+
+
+def test_report_shows_an_empty_table_instead_of_failing(tmp_path, monkeypatch):
+    from vlmrobust import params
+    from vlmrobust.report.build import _run_side
+    from vlmrobust.report.section import Section
+
+    (tmp_path / "t").mkdir()
+    (tmp_path / "t" / "empty.csv").write_text("\n")
+    out = _run_side(Section(1, "x", "00_x", tables=("empty", "absent")), tmp_path / "t", tmp_path / "f")
+    assert "empty (no rows)" in out and "not produced by this run" in out

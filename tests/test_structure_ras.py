@@ -50,7 +50,8 @@ def test_greedy_subset_by_hand():
     assert out["objective"].tolist() == pytest.approx([2.9, 2.5, 1.3858], abs=1e-4)
     assert out["objective"].mean() == pytest.approx(2.2619, abs=1e-4)
     assert set(out.loc[out["kept"], "key"]) == {"q1", "q3"}
-    assert st.greedy_subset(["a", "b"], [0, 0], {"img": np.eye(2)}).empty  # kappa = 0 items are dropped
+    empty = st.greedy_subset(["a", "b"], [0, 0], {"img": np.eye(2)})  # kappa = 0 items are dropped
+    assert empty.empty and "kept" in empty.columns  # still a table with its columns
 
 
 def _scores():

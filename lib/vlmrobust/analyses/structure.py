@@ -265,7 +265,6 @@ def greedy_subset(keys: list[str], kap, embeddings: dict[str, np.ndarray], alpha
                      "objective": alpha1 * kap[best] + alpha2 * div[best], "rank": len(chosen) + 1})
         chosen.append(best)
         left.remove(best)
-    out = pd.DataFrame(rows)
-    if len(out):
-        out["kept"] = out["objective"] > out["objective"].mean()
+    out = pd.DataFrame(rows, columns=["key", "kappa", "diversity", "objective", "rank"])
+    out["kept"] = out["objective"] > out["objective"].mean() if len(out) else pd.Series(dtype=bool)
     return out

@@ -38,7 +38,10 @@ def _run_side(s: Section, tables: Path, figures: Path) -> str:
     for name in s.tables:
         csv = tables / f"{name}.csv"
         if csv.exists():
-            parts.append(html.table(pd.read_csv(csv), f"This run: {name}"))
+            try:
+                parts.append(html.table(pd.read_csv(csv), f"This run: {name}"))
+            except pd.errors.EmptyDataError:  # a table with no rows and no columns
+                parts.append(f'<p class="note">This run: {html.esc(name)} is empty (no rows).</p>')
         else:
             parts.append(html.missing(f"table {name}", s.notebook))
     for name in s.figures:
