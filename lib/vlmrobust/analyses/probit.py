@@ -24,7 +24,6 @@ import pandas as pd
 from scipy import stats as sps
 
 from ..corruptions import CLEAN
-from ..data import DATASETS
 from ..design import main_scores, pairs, run_models
 from ..report.section import Section
 from ..stats import wilson
@@ -125,7 +124,6 @@ class DatasetCube:
         self.clean = np.stack([wide[m][CLEAN].iloc[:, 0].to_numpy() for m in self.models])  # models x items
         self.corrupted = np.stack([np.stack([wide[m][c][v].to_numpy() for c, v in conds], 1)
                                    for m in self.models])  # models x items x conditions
-        self.chance = None
 
 
 def _points(cube: DatasetCube, weights: np.ndarray | None = None):

@@ -16,7 +16,6 @@ import numpy as np
 import pandas as pd
 
 from .. import metrics, stats
-from ..corruptions import CLEAN
 from ..design import Pair, label, main_scores, pairs
 from ..report.section import Section
 from .outcomes import is_soft, long_form, paired
@@ -64,7 +63,7 @@ def table6(scores: pd.DataFrame, params: dict, pair: Pair, dataset: str) -> pd.D
     """Accuracy of base (B) and aligned (A) per corruption and severity, Wilson intervals, the
     difference and its arrow, the paired exact McNemar test (sign-flip for soft scores) and
     BH q-values over the table's cells."""
-    m, dropped = paired(scores, pair, dataset, corrupted_only=True)
+    m, _ = paired(scores, pair, dataset, corrupted_only=True)
     ci = params["analysis"]["ci"]
     rows = []
     for (c, s), g in m.groupby(["corruption", "severity"], sort=False):
@@ -84,7 +83,6 @@ def table6(scores: pd.DataFrame, params: dict, pair: Pair, dataset: str) -> pd.D
     if t.empty:
         return t
     t["q_bh"] = stats.adjust(t["p"], "fdr_bh")
-    t.attrs["dropped_rows"] = dropped
     return t.sort_values(["corruption", "severity"], key=_corruption_order(t)).reset_index(drop=True)
 
 

@@ -103,44 +103,31 @@ def item_table(scores: pd.DataFrame, params: dict) -> tuple[pd.DataFrame, pd.Dat
     for (m, d), g in s.groupby(["model", "dataset"]):
         cov.append({"model": m, "dataset": d, "rows": len(g), "missing_or_k1": int((~ok[g.index]).sum())})
     s = s[ok & (s["y"] >= 0)]
-    clean = s[s["corruption"] == CLEAN].set_index(["model", "dataset", "sample_id"])
-    corr = s[s["corruption"] != CLEAN]
-    rows = []
-    for (m, d, sid, c, sev), r in corr.set_index(["model", "dataset", "sample_id", "corruption", "severity"]).iterrows():
-        if (m, d, sid) not in clean.index:
-            continue
-        r0 = clean.loc[(m, d, sid)]
-        p0, p = np.asarray(r0["option_probs"], float), np.asarray(r["option_probs"], float)
-        if len(p0) != len(p):
-            continue
-        rows.append({"model": m, "dataset": d, "sample_id": sid, "corruption": c, "severity": int(sev), "k": len(p),
-                     "y": int(r["y"]), "p0": p0, "p": p, "mass0": r0["letter_mass"], "mass": r["letter_mass"],
-                     "score0": r0["score"], "score": r["score"]})
-    t = pd.DataFrame(rows)
+    key = ["model", "dataset", "sample_id"]
+    clean = s[s["corruption"] == CLEAN][key + ["option_probs", "letter_mass", "score"]]
+    t = s[s["corruption"] != CLEAN].merge(clean, on=key, suffixes=("", "0"))  # items without a clean row drop out
+    t = t[t["option_probs"].map(len) == t["option_probs0"].map(len)]
+    t = t.rename(columns={"option_probs0": "p0", "option_probs": "p", "letter_mass0": "mass0",
+                          "letter_mass": "mass"})[key + ["corruption", "severity", "k", "y", "p0", "p", "mass0",
+                                                          "mass", "score0", "score"]].reset_index(drop=True)
     if t.empty:
         return t, pd.DataFrame(cov)
-    p0 = p = None
-    if t["k"].nunique() == 1:
-        p0, p = np.stack(t["p0"]), np.stack(t["p"])
-    if p0 is not None:
-        s0, s1 = entropy_norm(p0), entropy_norm(p)
-        c0, c1 = calibration_error(p0, t["y"]), calibration_error(p, t["y"])
-        right0, right1 = p0.argmax(-1) == t["y"].to_numpy(), p.argmax(-1) == t["y"].to_numpy()
-        tie0 = (p0 == p0.max(-1, keepdims=True)).sum(-1) > 1
-    else:  # MMBench: K varies per item
-        s0 = np.array([entropy_norm(v) for v in t["p0"]]); s1 = np.array([entropy_norm(v) for v in t["p"]])
-        c0 = np.array([calibration_error(v, y) for v, y in zip(t["p0"], t["y"])])
-        c1 = np.array([calibration_error(v, y) for v, y in zip(t["p"], t["y"])])
-        right0 = np.array([np.argmax(v) == y for v, y in zip(t["p0"], t["y"])])
-        right1 = np.array([np.argmax(v) == y for v, y in zip(t["p"], t["y"])])
-        tie0 = np.array([(v == v.max()).sum() > 1 for v in t["p0"]])
+    t["severity"] = t["severity"].astype(int)
+    p0 = [np.asarray(v, float) for v in t["p0"]]
+    p = [np.asarray(v, float) for v in t["p"]]
+    y = t["y"].to_numpy()
+    s0, s1 = np.array([entropy_norm(v) for v in p0]), np.array([entropy_norm(v) for v in p])
+    c0 = np.array([calibration_error(v, k) for v, k in zip(p0, y)])
+    c1 = np.array([calibration_error(v, k) for v, k in zip(p, y)])
+    right0 = np.array([np.argmax(v) == k for v, k in zip(p0, y)])
+    right1 = np.array([np.argmax(v) == k for v, k in zip(p, y)])
     t["S0"], t["dS"], t["C0"], t["dC"] = s0, s1 - s0, c0, c1 - c0
     t["ras"] = ras(t["dS"], t["dC"])
     t["quadrant"] = quadrant(t["dS"], t["dC"])
     t["transition"] = transition(right0, right1)
     t["right_clean"], t["right"] = right0, right1
-    t["pred"] = [int(np.argmax(v)) for v in t["p"]]
-    t["tie_clean"] = tie0
+    t["pred"] = [int(np.argmax(v)) for v in p]
+    t["tie_clean"] = [(v == v.max()).sum() > 1 for v in p0]
     t["argmax_agrees_text"] = right1 == (t["score"].to_numpy() >= 0.5)
     t["mass_ok"] = (t["mass0"] >= MASS_MIN) & (t["mass"] >= MASS_MIN)
     return t.drop(columns=["p0", "p"]), pd.DataFrame(cov)
