@@ -17,7 +17,7 @@ RUNNER := $(PY) -m vlmrobust.runner --params $(P)
 
 .DEFAULT_GOAL := help
 .PHONY: help setup reproduce check-params test test-fast lab bench clean sync browser \
-        zoo corruptions inference scoring severity confound probit ethics structure audit report
+        zoo corruptions inference scoring severity confound probit ethics structure audit text report
 
 help:  ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 18
@@ -55,7 +55,7 @@ scoring: check-params  ## 03: scores, accuracy, CE/mCE/Rel. mCE, paper tables an
 	$(RUNNER) --only 03
 severity: check-params  ## 04: severity ablation: Table 6, Figures 5 and 7, reversal scan, power
 	$(RUNNER) --only 04
-confound: check-params  ## 05: Gemma pre-training confound (not written yet)
+confound: check-params  ## 05: format and pre-training confounds: compliance, verbosity A/B, denominators, controlled Rel. mCE
 	$(RUNNER) --only 05
 probit: check-params  ## 06: probit lines, effective robustness, the pair contrast
 	$(RUNNER) --only 06
@@ -65,6 +65,8 @@ structure: check-params  ## 08: prediction structure: RAS, quadrants, destructiv
 	$(RUNNER) --only 08
 audit: check-params  ## 09: audit of the paper's published numbers
 	$(RUNNER) --only 09
+text: check-params  ## 10: misleading text in the prompt, alone and with corrupted images
+	$(RUNNER) --only 10
 report: check-params  ## outputs/<run>/report/index.html from what the run has made (make reproduce builds it too)
 	$(PY) -m vlmrobust.report --params $(P)
 

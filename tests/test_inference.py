@@ -185,3 +185,28 @@ def test_missing_manifest_is_reported_before_loading(outputs):
     p = P.load("params/smoke.yaml")
     with pytest.raises(artifacts.MissingArtifact, match="run 01_corruptions"):
         inference.run(p, progress=False)
+
+
+def test_text_variants_plan_only_their_severities_items_and_carry_their_line(run_setup):
+    s, m = run_setup["samples"], run_setup["manifest"]
+    text = {"variants": ["mislead", "truthful"], "severities": [0], "items": 1, "seed": 7}
+    work = inference.plan(s, m, ["concise"], [], text=text)
+    tv = work[work["prompt_variant"].isin(["mislead", "truthful"])]
+    # 3 datasets x 1 item x clean only x 2 variants; the standard variant is untouched (2 x 3 x 2 conditions)
+    assert len(tv) == 3 * 1 * 1 * 2 and (tv["severity"] == 0).all()
+    assert len(work[work["prompt_variant"] == "concise"]) == 2 * 3 * 2
+    assert tv["caption"].str.match(r"^(Caption|Hint): ").all() and tv["claim"].notna().all()
+    assert (work.loc[work["prompt_variant"] == "concise", "caption"] == "").all()
+    assert work.attrs["text_skipped"] == {(d, v): 0 for d in s["dataset"].unique() for v in text["variants"]}
+    # default severities: clean and the highest the manifest has
+    work = inference.plan(s, m, ["concise"], [], text={**text, "severities": None, "items": None})
+    assert sorted(work.loc[work["prompt_variant"] == "mislead", "severity"].unique()) == [0, 3]
+
+
+def test_text_variant_prompt_puts_the_line_first_on_the_concise_prompt(tiny, run_setup):
+    r = run_setup["samples"].iloc[0]
+    line = "Caption: The square is blue."
+    text = prompts.build(tiny.processor, "chat", "gemma3", r["question"], [], concise=prompts.is_concise("mislead"),
+                         caption=line)
+    assert line + "\n" + r["question"] in text and prompts.CONCISE in text
+    assert prompts.is_concise("truthful") and not prompts.is_concise("plain")

@@ -98,7 +98,12 @@ def test_zoo_inference_and_scoring_outputs(smoke_run):
     n_items, n_conditions = 16, 1 + 4 * 2
     # concise for every dataset, plus plain for synth-vqa and synth-text (the demo's concise_datasets)
     per_model = n_items * n_conditions + 8 * n_conditions
+    # mislead and truthful: every item (text_items null) at clean and severity 5 of the 4 corruptions
+    per_model += 2 * n_items * (1 + 4)
     assert preds.groupby("model").size().to_dict() == {"zoo-it": per_model, "zoo-po": per_model, "zoo-pt": per_model}
+    text = preds[preds["prompt_variant"].isin(["mislead", "truthful"])]
+    assert set(text["severity"]) == {0, 5} and text["claim"].notna().all()
+    assert text["prompt"].str.contains("Caption: |Hint: the answer is ").all()
     scores = pd.read_parquet(run_dir / "scores.parquet")
     assert len(scores) == len(preds) and scores["score"].between(0, 1).all()
     for t in ("table2_clean_accuracy", "table3_mce_global_reference", "table4_relative_mce",
@@ -212,3 +217,33 @@ def test_prediction_structure_outputs(smoke_run):
     assert len(pd.read_csv(run_dir / "tables" / "ras_pair_contrast.csv")) >= 2
     for fig in ("figure_ras_quadrants", "figure_ras_destructive_corrective", "figure_kappa_hist"):
         assert (run_dir / "figures" / f"{fig}.png").exists(), fig
+
+
+def test_format_confound_outputs(smoke_run):
+    _, run_dir = smoke_run
+    comp = pd.read_csv(run_dir / "tables" / "format_compliance.csv")
+    # 3 models; plain only on synth-vqa and synth-text; 9 conditions each
+    assert len(comp) == 3 * (4 + 2) * 9 and comp["comp_text"].between(0, 1).all()
+    assert (comp["ci_lo"] <= comp["comp_text"] + 1e-12).all() and (comp["comp_text"] <= comp["ci_hi"] + 1e-12).all()
+    ab = pd.read_csv(run_dir / "tables" / "verbosity_ab.csv")
+    assert set(ab["dataset"]) == {"synth-vqa", "synth-text"} and set(ab["pair"]) == {"Z0", "Z1"}
+    sens = pd.read_csv(run_dir / "tables" / "denominator_sensitivity.csv")
+    assert len(sens) == 2 * 4 * 4 and sens["headroom_b"].between(0, 1).all()
+    fc = pd.read_csv(run_dir / "tables" / "rel_mce_format_controlled.csv")
+    # standard and joint-compliant for every pair and dataset, logit for the MCQ set
+    assert len(fc) == 2 * (4 * 2 + 1) and set(fc["view"]) == {"standard", "joint_compliant", "logit"}
+    for fig in ("figure_confound_compliance", "figure_confound_verbosity", "figure_confound_denominator"):
+        assert (run_dir / "figures" / f"{fig}.png").exists(), fig
+
+
+def test_text_perturbation_outputs(smoke_run):
+    _, run_dir = smoke_run
+    eff = pd.read_csv(run_dir / "tables" / "text_perturbation.csv")
+    # 3 models x 4 datasets x (clean, 4 corruptions, pooled); every row compares 4 items
+    assert len(eff) == 3 * 4 * 6 and (eff.loc[eff["image"] == "clean", "n"] == 4).all()
+    assert eff["adopt_mislead"].between(0, 1).all()
+    inter = pd.read_csv(run_dir / "tables" / "text_interaction.csv")
+    assert len(inter) == 3 * 5  # 4 datasets and their pool
+    assert (inter["int"] - ((inter["A11"] - inter["A10"]) - (inter["A01"] - inter["A00"]))).abs().max() < 1e-9
+    assert len(pd.read_csv(run_dir / "tables" / "text_three_way.csv")) == 2 * 5
+    assert (run_dir / "figures" / "figure_text_2x2.png").exists()

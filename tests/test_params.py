@@ -68,6 +68,10 @@ def _write(tmp_path, p, name="bad.yaml") -> Path:
     (lambda p: p["analysis"].__setitem__("ci", 95), "analysis.ci", "95"),
     (lambda p: p["inference"].__setitem__("batch_size", 0), "inference.batch_size", "0"),
     (lambda p: p["models"]["zoo-it"].__setitem__("enabled", "yes"), "models.zoo-it.enabled", "'yes'"),
+    (lambda p: p["inference"].__setitem__("text_variants", ["misled"]), "inference.text_variants[0]", "'misled'"),
+    # a text severity the run does not generate (demo: 1, 3, 5) would silently plan nothing
+    (lambda p: p["inference"].__setitem__("text_severities", [0, 4]), "inference.text_severities[1]", "4"),
+    (lambda p: p["inference"].__setitem__("text_items", 0), "inference.text_items", "0"),
 ])
 def test_bad_values_name_file_key_and_value(tmp_path, mutate, key, value_repr):
     p = _demo()

@@ -16,6 +16,7 @@ foundations (``paths``, ``params``, ``data``) through the pipeline (``corruption
 - ``data``           benchmarks: the synthetic four-task benchmark and hub/local loaders
 - ``corruptions``    the 19 ImageNet-C corruptions, deterministic, and pre-generation
 - ``prompts``        the exact prompt text per model style, prompt variants, option letters
+- ``perturb``        misleading / truthful caption and hint lines (the text prompt variants)
 - ``models``         loading any checkpoint through AutoProcessor + AutoModelForImageTextToText
 - ``inference``      batched greedy generation over every condition, resumable store
 - ``scoring``        the paper's per-dataset scorers and MCQ letter extraction

@@ -36,9 +36,11 @@ NEEDS = {  # notebook number -> the artifacts it reads (ZOO only when the run ha
     "02": (SAMPLES, MANIFEST, ZOO),
     "03": (SAMPLES, PREDICTIONS),
     "04": (SCORES,),
+    "05": (SAMPLES, SCORES),
     "06": (SCORES,),
     "07": (SAMPLES, SCORES),
     "08": (SAMPLES, SCORES),
+    "10": (PREDICTIONS, SCORES),
 }
 
 

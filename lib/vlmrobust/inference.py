@@ -31,7 +31,7 @@ from typing import Callable, Iterable
 import numpy as np
 import pandas as pd
 
-from . import artifacts, corruptions, paths, prompts
+from . import artifacts, corruptions, paths, perturb, prompts
 from .progress import bar as progress_bar
 from . import models as models_mod
 from .design import enabled_models, run_models
@@ -58,9 +58,32 @@ def shard_of(dataset: str, sample_id: str, corruption: str, severity: int, varia
     return int.from_bytes(hashlib.sha256(key).digest()[:8], "little") % n
 
 
+def text_rows(m: pd.DataFrame, samples: pd.DataFrame, text: dict) -> tuple[list[pd.DataFrame], dict]:
+    """The misleading-text variants' work rows (``text``: variants, severities, items, seed):
+    the first ``items`` items of each dataset, at the given severities only (None: clean and the
+    highest), each with its caption line and the answer it asserts. Items without a claim are
+    skipped; returns the rows and {(dataset, variant): skipped}."""
+    sev = text["severities"] if text["severities"] is not None else [0, int(m["severity"].max())]
+    m = m[m["severity"].isin(sev)]
+    rows, skipped = [], {}
+    for ds, items in samples.groupby("dataset", sort=False):
+        chosen = items.head(text["items"]) if text["items"] is not None else items
+        for v in text["variants"]:
+            claims = {r["sample_id"]: perturb.claim(r, v, text["seed"]) for r in chosen.to_dict("records")}
+            skipped[(ds, v)] = sum(c is None for c in claims.values())
+            ok = {k: c for k, c in claims.items() if c is not None}
+            g = m[(m["dataset"] == ds) & m["sample_id"].isin(list(ok))]
+            rows.append(g.assign(prompt_variant=v, caption=g["sample_id"].map(lambda i: ok[i].line),
+                                 claim=g["sample_id"].map(lambda i: ok[i].asserted)))
+    return rows, skipped
+
+
 def plan(samples: pd.DataFrame, manifest: pd.DataFrame, variants: Iterable[str],
-         concise_datasets: Iterable[str], shard: str = "0/1") -> pd.DataFrame:
-    """One row per (item, corruption, severity, prompt variant) this shard must run."""
+         concise_datasets: Iterable[str], shard: str = "0/1", text: dict | None = None) -> pd.DataFrame:
+    """One row per (item, corruption, severity, prompt variant) this shard must run.
+
+    ``text`` (optional) adds the misleading-text variants (``text_rows``); the number of
+    items they skip is in ``work.attrs["text_skipped"]``."""
     concise_datasets = list(concise_datasets)
     variants = list(variants)
     items = samples[["dataset", "sample_id", "question", "options", "hint", "answer"]]
@@ -68,14 +91,27 @@ def plan(samples: pd.DataFrame, manifest: pd.DataFrame, variants: Iterable[str],
     rows = []
     for ds, g in m.groupby("dataset", sort=False):
         for v in prompts.variants_for(ds, variants, concise_datasets):
-            rows.append(g.assign(prompt_variant=v))
-    work = pd.concat(rows, ignore_index=True) if rows else m.assign(prompt_variant=[])
+            rows.append(g.assign(prompt_variant=v, caption="", claim=None))
+    skipped = {}
+    if text and text["variants"]:
+        extra, skipped = text_rows(m, samples, text)
+        rows.extend(extra)
+    work = pd.concat(rows, ignore_index=True) if rows else m.assign(prompt_variant=[], caption=[], claim=[])
     i, n = parse_shard(shard)
     if n > 1:
         mine = [shard_of(d, s, c, int(v), p, n) == i for d, s, c, v, p in
                 zip(work["dataset"], work["sample_id"], work["corruption"], work["severity"], work["prompt_variant"])]
         work = work[np.array(mine, bool)]
-    return work.sort_values(["dataset", "prompt_variant", "corruption", "severity", "sample_id"]).reset_index(drop=True)
+    work = work.sort_values(["dataset", "prompt_variant", "corruption", "severity", "sample_id"]).reset_index(drop=True)
+    work.attrs["text_skipped"] = skipped
+    return work
+
+
+def text_settings(params: dict) -> dict:
+    """The ``text`` argument of ``plan`` from a run's params."""
+    inf = params["inference"]
+    return {"variants": inf["text_variants"], "severities": inf["text_severities"], "items": inf["text_items"],
+            "seed": params["seed"]}
 
 
 # --- the store --------------------------------------------------------------------
@@ -218,7 +254,7 @@ def run_model(lm, work: pd.DataFrame, store: PredictionStore, corr_root: Path, b
                 images.append(corruptions.load_image({"path": r.path, "sha256": r.sha256}, corr_root, verify=True))
                 opts = list(r.options) if r.options is not None else []
                 texts.append(prompts.build(lm.processor, lm.prompt_style, lm.family, r.question, opts,
-                                           r.hint or "", concise=(variant == prompts.CONCISE_VARIANT)))
+                                           r.hint or "", concise=prompts.is_concise(variant), caption=r.caption))
                 nopts.append(len(opts))
             t0 = time.perf_counter()
             outs = generate_batch(lm, images, texts, max_new_tokens, nopts)
@@ -228,7 +264,7 @@ def run_model(lm, work: pd.DataFrame, store: PredictionStore, corr_root: Path, b
                 pending.append({
                     "model": lm.name, "revision": lm.revision, "dataset": r.dataset, "sample_id": r.sample_id,
                     "corruption": r.corruption, "severity": int(r.severity), "prompt_variant": variant,
-                    "prompt": text, **o, "latency_s": dt / len(batch), "image_sha256": r.sha256,
+                    "prompt": text, "claim": r.claim, **o, "latency_s": dt / len(batch), "image_sha256": r.sha256,
                     "source": lm.source, "backend": "transformers", "device": lm.device, "dtype": lm.dtype,
                     "quantization": lm.quantization, "batch_size": len(batch),
                     "max_new_tokens": max_new_tokens, "created": now})
@@ -258,7 +294,7 @@ def run(params: dict, progress: bool = True, only_models: list[str] | None = Non
     inf = params["inference"]
     samples = artifacts.read(run_name, artifacts.SAMPLES)
     manifest = artifacts.read(run_name, artifacts.MANIFEST)
-    work = plan(samples, manifest, inf["prompt_variants"], inf["concise_datasets"], inf["shard"])
+    work = plan(samples, manifest, inf["prompt_variants"], inf["concise_datasets"], inf["shard"], text_settings(params))
     names = only_models or run_models(params)
     specs = enabled_models(params)
     # fail before any weights load: sources, quantisation, chat templates

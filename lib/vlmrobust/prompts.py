@@ -7,6 +7,8 @@
 - Open-ended VQA on the ``concise_datasets`` gets the paper's verbosity fix,
   ``CONCISE`` appended (variant ``concise``); variant ``plain`` omits it (the A/B of
   notebook 05). Datasets outside ``concise_datasets`` have only one prompt.
+- Variants ``mislead`` / ``truthful`` (``TEXT_VARIANTS``): the concise prompt with one line
+  before it, a wrong / right caption or hint (``perturb.claim``; notebook 10).
 - MCQ lists the options as ``A. ...`` lines and asks for the letter (VLMEvalKit's
   InternVL wording).
 
@@ -23,6 +25,14 @@ LETTERS = "ABCDEFGH"  # option letters, in order (MMBench uses A-D; the syntheti
 
 CONCISE_VARIANT = "concise"  # the paper's corrected prompt: CONCISE appended to open-ended questions
 VARIANTS = (CONCISE_VARIANT, "plain")  # plain: the same prompt without it (the verbosity A/B)
+# misleading text in the prompt (perturb.py): the concise prompt with a caption/hint line before it
+MISLEAD, TRUTHFUL = "mislead", "truthful"
+TEXT_VARIANTS = (MISLEAD, TRUTHFUL)
+
+
+def is_concise(variant: str) -> bool:
+    """Does this variant carry the verbosity fix (``concise`` and the text variants built on it)?"""
+    return variant == CONCISE_VARIANT or variant in TEXT_VARIANTS
 
 # the one family difference: Qwen2-VL's placeholder must sit between vision start/end tokens
 IMAGE_PLACEHOLDER = {"qwen2_vl": "<|vision_start|><|image_pad|><|vision_end|>"}
@@ -39,9 +49,10 @@ def variants_for(dataset: str, variants: Sequence[str], concise_datasets: Sequen
     return [CONCISE_VARIANT] if CONCISE_VARIANT in variants else [list(variants)[0]]
 
 
-def question_text(question: str, options: Sequence[str] = (), hint: str = "", *, concise: bool = False) -> str:
-    """The user text (without image and template)."""
-    parts = []
+def question_text(question: str, options: Sequence[str] = (), hint: str = "", *, concise: bool = False,
+                  caption: str = "") -> str:
+    """The user text (without image and template); ``caption`` is the text variants' line, first."""
+    parts = [caption] if caption else []
     if hint:
         parts.append(str(hint))
     parts.append(str(question))
@@ -67,9 +78,9 @@ def has_chat_template(processor) -> bool:
 
 
 def build(processor, style: str, family: str | None, question: str, options: Sequence[str] = (),
-          hint: str = "", *, concise: bool = False) -> str:
+          hint: str = "", *, concise: bool = False, caption: str = "") -> str:
     """The full prompt string for one item."""
-    text = question_text(question, options, hint, concise=concise)
+    text = question_text(question, options, hint, concise=concise, caption=caption)
     if style == "chat":
         if not has_chat_template(processor):
             raise PromptError("prompt_style is 'chat' but the processor has no chat template; "

@@ -4,12 +4,15 @@
 - ``ce_tables``  notebook 03: clean accuracy, CE / mCE / Rel. mCE (both forms) with intervals,
                  Tables 2-5, 7, 9-11 of the paper for this run
 - ``severity``   notebook 04: Table 6, Figures 5 and 7, the reversal scan, its power
+- ``confound``   notebook 05: format compliance, the verbosity A/B, denominator sensitivity,
+                 format-controlled Rel. mCE
 - ``probit``     notebook 06: probit lines, effective robustness, the pair contrast
 - ``structure``  notebook 08: RAS, behaviour quadrants, destructive/corrective, discriminative subset
 - ``ethics``     notebook 07: intervals, paired tests and their families, power and noise band,
                  mixed model beside GEE, subgroups, Table 2's granularity
+- ``text_perturbation``  notebook 10: misleading text in the prompt, alone and with corruption
 """
 
-from . import ce_tables, ethics, outcomes, probit, severity, structure
+from . import ce_tables, confound, ethics, outcomes, probit, severity, structure, text_perturbation
 
-__all__ = ["ce_tables", "ethics", "outcomes", "probit", "severity", "structure"]
+__all__ = ["ce_tables", "confound", "ethics", "outcomes", "probit", "severity", "structure", "text_perturbation"]

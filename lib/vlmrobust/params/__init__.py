@@ -100,7 +100,7 @@ def validate(p: Any, source: str = "<params>") -> dict:
     check_pairs(c, p["pairs"], p["models"])
     enabled = [m for m, spec in p["models"].items() if spec["enabled"]]
     c.choice("reference", p["reference"], enabled)
-    check_inference(c, p["inference"])
+    check_inference(c, p["inference"], p["corruptions"]["severities"])
     check_analysis(c, p["analysis"], p["pairs"])
     return p
 

@@ -36,7 +36,11 @@ DEFAULTS = {
     "model": {"family": "other", "dtype": "auto", "quantization": "none", "revision": None, "enabled": True,
               "label": None, "unresolved": None},
     "pair": {"note": "", "enabled": True},
-    "inference": {"concise_datasets": [], "shard": "0/1", "chunk_size": 64, "device": "auto"},
+    # text_variants: the misleading-text variants (perturb.TEXT_VARIANTS), asked only at text_severities
+    # (0 = clean; null = clean and the highest corruption severity) on the first text_items items of
+    # each dataset (null = all), so that the second robustness axis stays cheap
+    "inference": {"concise_datasets": [], "shard": "0/1", "chunk_size": 64, "device": "auto",
+                  "text_variants": [], "text_severities": None, "text_items": None},
     # table6_pair / figure7_pair: the P0 / P1 analogues of notebook 04 (null: the run's first / second pair);
     # probit_fit_on: the models notebook 06's lines are fitted on (base: the pairs' base models; all)
     "analysis": {"bootstrap": 2000, "min_denominator": 0, "ci": 0.95, "table6_pair": None, "figure7_pair": None,

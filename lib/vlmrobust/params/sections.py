@@ -10,7 +10,7 @@ import re
 
 from ..corruptions import CORRUPTIONS, SUITES
 from ..data import DATASETS
-from ..prompts import VARIANTS
+from ..prompts import TEXT_VARIANTS, VARIANTS
 from .checker import Checker
 from .defaults import REQUIRED, TRAINING_STEPS, allowed
 
@@ -136,7 +136,7 @@ def check_pairs(c: Checker, pairs, models: dict):
                     c.fail(f"{k}.{role}", p[role], "pair is enabled but this model is disabled")
 
 
-def check_inference(c: Checker, inf):
+def check_inference(c: Checker, inf, severities: list):
     c.mapping("inference", inf, allowed("inference"), REQUIRED["inference"])
     c.integer("inference.batch_size", inf["batch_size"], lo=1)
     c.integer("inference.max_new_tokens", inf["max_new_tokens"], lo=1)
@@ -147,6 +147,18 @@ def check_inference(c: Checker, inf):
         c.fail("inference.shard", inf["shard"], "must be 'i/N' with 0 <= i < N")
     c.integer("inference.chunk_size", inf["chunk_size"], lo=1)
     c.string("inference.device", inf["device"])
+    c.str_list("inference.text_variants", inf["text_variants"], choices=TEXT_VARIANTS, nonempty=False)
+    ts = inf["text_severities"]
+    if ts is not None:
+        allowed_sev = [0, *severities]
+        if not isinstance(ts, list) or not ts:
+            c.fail("inference.text_severities", ts, "must be null or a non-empty list of severities (0 = clean)")
+        for i, v in enumerate(ts):
+            if v not in allowed_sev:
+                c.fail(f"inference.text_severities[{i}]", v,
+                       f"is not a severity this run generates; choose from {allowed_sev} (0 = clean)")
+    if inf["text_items"] is not None:
+        c.integer("inference.text_items", inf["text_items"], lo=1)
 
 
 def check_analysis(c: Checker, a, pairs: dict):
