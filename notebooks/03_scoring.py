@@ -69,6 +69,22 @@ vr.artifacts.write_table(rates, RUN, "unparseable_rates", index=False)
 rates.pivot_table(index=["model", "prompt_variant"], columns="dataset", values="unparseable").round(3)
 
 # %% [markdown]
+# ## MMBench CircularEval
+#
+# MMBench asks each question several times with its options rotated (`circular_group`). Every
+# rotation counts as an item in the tables below (per-question accuracy, as the paper reports);
+# CircularEval, MMBench's own metric, counts a question right only when every rotation is right.
+# Shown whenever the run has rotations (the synthetic benchmark has none).
+
+# %%
+circular = vr.scoring.circular_eval(vr.design.main_scores(scores))
+if len(circular):
+    vr.artifacts.write_table(circular, RUN, "mmbench_circular_eval", index=False)
+    display(circular.round(3))  # noqa: F821
+else:
+    print("no circular rotations in this run")
+
+# %% [markdown]
 # ## Table 2 / Figure 2: clean accuracy
 
 # %%

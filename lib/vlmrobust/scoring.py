@@ -144,13 +144,31 @@ def exact_match(prediction: str, answers: Iterable[str]) -> bool:
 
 # --- multiple choice ---------------------------------------------------------------
 
+_NEGATION = r"(?:not|n't|never|except|no)"
+_ARTICLE_A = re.compile(r"A\s+[a-z]")  # "A red car": the article, not option A
+
+
+def _negated_or_joined(text: str, L: str, options: Mapping[str, str]) -> bool:
+    """Does the response negate an option ("Not C.", "it is not a dog") or join two ("A or B")?"""
+    texts = "|".join(re.escape(str(v)) for v in options.values() if str(v).strip())
+    target = rf"(?:[\(\[]?[{L}][\)\]]?(?![\w'])" + (rf"|(?i:{texts})(?!\w))" if texts else ")")
+    if re.search(rf"(?<!\w)(?i:{_NEGATION})\s+(?i:(?:an?|the|option|choice)\s+)?{target}", text):
+        return True
+    joined = re.search(rf"(?<!\w)[\(\[]?([{L}])[\)\]]?\s*(?:or|and|/)\s*[\(\[]?([{L}])(?![\w'])", text)
+    return bool(joined and joined.group(1) != joined.group(2))
+
+
 def extract_choice(response: str, options: Mapping[str, str]) -> str | None:
     """The option letter a free-form response names, or ``None`` (never a guess).
 
-    Accepted shapes, tried in order: a bare letter ("B", "(B)", "B.", "b"); a leading
-    letter ("B) dog", "B. dog", "B: dog"); an explicit phrase ("The answer is B",
-    "Answer: (C)", "option D"); a parenthesised letter anywhere ("... (B) ..."); the
-    text of exactly one option. Two different letters, or two option texts, -> None.
+    Accepted shapes, tried in order: a bare letter ("B", "(B)", "B.", "b", "**B**", "`B`"); a
+    leading letter ("B) dog", "B. dog", "B: dog"); an explicit phrase ("The answer is B",
+    "Answer: (C)", "option D"); a parenthesised letter anywhere ("... (B) ..."); a letter alone
+    among at most three words; the text of exactly one option. ``None`` for: two different
+    letters or option texts; two options joined by "or" / "and" / "/" ("The answer is A or B");
+    a negated option ("Not C.", "It is not a dog"); a short answer that starts with the article
+    "A" and is no option ("A red car"); refusals and empty responses. Checked against a corpus
+    of generated responses with their intended letters (``tests/mcq_corpus.py``): no wrong parse.
     """
     if response is None:
         return None
@@ -161,17 +179,19 @@ def extract_choice(response: str, options: Mapping[str, str]) -> str | None:
     text = str(response).strip()
     if not text:
         return None
-    # 1. the whole response is a letter
-    m = re.fullmatch(rf"[\(\[]?\s*([{L}{L.lower()}])\s*[\)\]]?[.:]?", text)
+    # 1. the whole response is a letter (Markdown emphasis and code quotes removed)
+    m = re.fullmatch(rf"[\(\[]?\s*([{L}{L.lower()}])\s*[\)\]]?[.:]?", text.strip("*`_ "))
     if m:
         return m.group(1).upper()
+    if _negated_or_joined(text, L, options):
+        return None
     found: set[str] = set()
     # 2. a leading letter followed by punctuation: "B) dog", "B. dog", "(B) dog", "B: dog"
-    m = re.match(rf"[\(\[]?([{L}])(?:[\)\]][.:]?|[.:])(?:\s|$)", text)
+    m = re.match(rf"[\(\[]?([{L}])(?:[\)\]][.:]?|[.:])(?:\s|$)", text.lstrip("*`_ "))
     if m:
         found.add(m.group(1))
     # 3. explicit phrases
-    for m in re.finditer(rf"(?i:answer|option|choice)\s*(?i:is|:)?\s*[\(\[]?([{L}])(?![\w])", text):
+    for m in re.finditer(rf"(?i:answer|option|choice)\s*(?i:is|:)?\s*[\*`]*\s*[\(\[]?([{L}])(?![\w])", text):
         found.add(m.group(1))
     # 4. a parenthesised letter anywhere
     for m in re.finditer(rf"[\(\[]([{L}])[\)\]]", text):
@@ -181,10 +201,12 @@ def extract_choice(response: str, options: Mapping[str, str]) -> str | None:
         return found.pop()
     if len(found) > 1:
         return None
-    # 5. a letter standing alone among very few words: "B dog", "A and B" (-> None)
-    tokens = re.sub(r"[.()\[\],:;!*#{}]", " ", text).split()
+    # 5. a letter standing alone among very few words: "B dog", "A and B" (-> None); a leading
+    #    "A" followed by a lower-case word is the article ("A lamp"), left to the option texts
+    tokens = re.sub(r"[.()\[\],:;!*#{}`]", " ", text).split()
     if len(tokens) <= 3:
-        alone = {t for t in tokens if t in letters}
+        skip_first = bool(_ARTICLE_A.match(text))
+        alone = {t for i, t in enumerate(tokens) if t in letters and not (i == 0 and skip_first)}
         if len(alone) == 1:
             return alone.pop()
         if len(alone) > 1:
@@ -203,14 +225,23 @@ def options_dict(options: Sequence[str]) -> dict[str, str]:
 
 # --- dispatch over the samples schema ----------------------------------------------
 
+SCORERS = ("containment", "vqa", "exact", "mcq")
+
+
 def score_response(scorer: str, response: str, answers: Sequence[str], answer: str,
                    options: Sequence[str] = ()) -> dict:
     """Score one response with the named scorer; returns parsed answer, parse_ok, score.
 
     For ``exact`` (TextVQA) the standard VQA accuracy is returned too, as
-    ``score_vqa``; for ``vqa`` the exact match as ``score_exact``.
+    ``score_vqa``; for ``vqa`` the exact match as ``score_exact``. An empty response never
+    scores (VQA normalisation turns a ground truth "a" or "the" into "" as well).
     """
+    if scorer not in SCORERS:
+        raise ValueError(f"unknown scorer {scorer!r}; use containment, vqa, exact or mcq")
     response = "" if response is None else str(response)
+    if not response.strip():  # never a match: a ground truth like "a" normalises to "" too
+        return {"parsed": None, "parse_ok": False, "score": 0.0,
+                **({"score_exact": 0.0} if scorer == "vqa" else {"score_vqa": 0.0} if scorer == "exact" else {})}
     if scorer == "containment":
         hit = contains_answer(response, answer)
         return {"parsed": answer if hit else None, "parse_ok": bool(response.strip()), "score": float(hit)}
@@ -231,14 +262,15 @@ def score_predictions(predictions, samples):
 
     ``predictions`` needs ``dataset``, ``sample_id`` and ``response``; ``samples``
     is the samples table. Adds ``parsed``, ``parse_ok``, ``score`` (and
-    ``score_vqa``/``score_exact`` where defined).
+    ``score_vqa``/``score_exact`` where defined), the item's ``answer`` and its
+    ``circular_group`` (MMBench rotations of one question; None elsewhere).
     """
     import pandas as pd
 
     from .data import DATASETS
 
     keys = ["dataset", "sample_id"]
-    items = samples[keys + ["answers", "answer", "options"]].drop_duplicates(keys)
+    items = samples[keys + ["answers", "answer", "options", "circular_group"]].drop_duplicates(keys)
     df = predictions.merge(items, on=keys, how="left", validate="many_to_one")
     missing = df["answer"].isna()
     if missing.any():
@@ -257,3 +289,18 @@ def circular_accuracy(scores, by: Sequence[str] = ("model", "dataset", "corrupti
     s = scores.dropna(subset=["circular_group"])
     g = s.groupby(list(by) + ["circular_group"])["score"].min().rename("score").reset_index()
     return g
+
+
+def circular_eval(scores, by: Sequence[str] = ("model", "dataset", "corruption", "severity", "prompt_variant")):
+    """Per-question accuracy (every rotation counted alone) beside CircularEval accuracy (a question
+    is right only when all its rotations are), for the rows that carry a ``circular_group``; empty
+    when the run has no rotations."""
+    import pandas as pd
+
+    by = [b for b in by if b in scores.columns]
+    if "circular_group" not in scores.columns or scores["circular_group"].isna().all():
+        return pd.DataFrame(columns=[*by, "questions", "rotations", "acc_per_question", "acc_circular"])
+    s = scores.dropna(subset=["circular_group"])
+    per = s.groupby(by)["score"].agg(rotations="size", acc_per_question="mean")
+    circ = circular_accuracy(s, by).groupby(by)["score"].agg(questions="size", acc_circular="mean")
+    return per.join(circ).reset_index()[[*by, "questions", "rotations", "acc_per_question", "acc_circular"]]
