@@ -158,7 +158,7 @@ def test_store_kill_and_resume_without_duplicates(tiny, run_setup, tmp_path):
     assert stats["already_done"] == len(partial)
     df = store.read()
     assert len(df) == len(work) and not df.duplicated(inference.KEY).any()
-    assert set(df.columns) >= {"prompt", "response", "new_tokens", "latency_s", "image_sha256", "revision",
+    assert set(df.columns) >= {"prompt", "response", "response_raw", "generation", "new_tokens", "latency_s", "image_sha256", "revision",
                                "option_probs", "letter_mass", "dtype", "quantization", "backend"}
     assert df.loc[df["dataset"] == "synth-mcq", "option_probs"].notna().all()
     again = inference.run_model(tiny, work, store, root, 3, 3, 3, progress=False)
@@ -210,3 +210,81 @@ def test_text_variant_prompt_puts_the_line_first_on_the_concise_prompt(tiny, run
                          caption=line)
     assert line + "\n" + r["question"] in text and prompts.CONCISE in text
     assert prompts.is_concise("truthful") and not prompts.is_concise("plain")
+
+
+def _image(data: bytes):
+    import io
+
+    from PIL import Image
+
+    return Image.open(io.BytesIO(data)).convert("RGB")
+
+
+def _load_dir(path, style="chat"):
+    spec = {"source": str(path), "family": "gemma3", "prompt_style": style, "dtype": "float32",
+            "quantization": "none"}
+    return models.load("tiny", spec, "test")
+
+
+@pytest.fixture(scope="module")
+def bos_adding_dir(tmp_path_factory):
+    """The tiny Gemma-3 with a tokenizer that adds BOS by itself, as gemma-3-4b-it's does."""
+    from transformers import AutoProcessor
+
+    d = make_tiny_gemma3(tmp_path_factory.mktemp("bos"))
+    proc = AutoProcessor.from_pretrained(d)
+    proc.tokenizer.add_bos_token = True
+    proc.save_pretrained(d)
+    return d
+
+
+@pytest.mark.parametrize("style", ["chat", "completion"])
+def test_exactly_one_bos_at_the_start(bos_adding_dir, run_setup, style):
+    lm = _load_dir(bos_adding_dir, style)
+    tok = lm.processor.tokenizer
+    assert prompts.adds_bos(tok)
+    seen = []
+    generate = lm.model.generate
+
+    def spy(**kw):
+        seen.append(kw["input_ids"])
+        return generate(**kw)
+
+    lm.model.generate = spy
+    rows = run_setup["samples"].head(2)
+    texts = [prompts.build(lm.processor, style, "gemma3", q, concise=True) for q in rows["question"]]
+    if style == "chat":
+        assert texts[0].startswith(tok.bos_token)  # the template writes one, the tokenizer adds one
+    inference.generate_batch(lm, [_image(b) for b in rows["image"]], texts, 2)
+    for ids in seen[0].tolist():
+        ids = [i for i in ids if i != tok.pad_token_id]  # left padding
+        assert ids[0] == tok.bos_token_id and ids.count(tok.bos_token_id) == 1
+
+
+def test_a_checkpoints_generation_config_does_not_change_decoding(tiny_dir, tmp_path, run_setup):
+    """Qwen2-VL's hub generation_config sets repetition_penalty 1.05; sampling settings exist too.
+    Decoding must be the same greedy for every checkpoint whatever its file says."""
+    import shutil
+
+    from transformers import GenerationConfig
+
+    odd = tmp_path / "odd"
+    shutil.copytree(tiny_dir, odd)
+    GenerationConfig(repetition_penalty=3.0, no_repeat_ngram_size=1, do_sample=True, top_k=2, temperature=5.0,
+                     max_new_tokens=1).save_pretrained(odd)
+    rows = run_setup["samples"].head(3)
+    images = [_image(b) for b in rows["image"]]
+    texts = [prompts.build(_load_dir(tiny_dir).processor, "chat", "gemma3", q, concise=True) for q in rows["question"]]
+    plain = inference.generate_batch(_load_dir(tiny_dir), images, texts, 8)
+    odd_out = inference.generate_batch(_load_dir(odd), images, texts, 8)
+    assert [o["response_raw"] for o in odd_out] == [o["response_raw"] for o in plain]
+    assert [o["new_tokens"] for o in odd_out] == [o["new_tokens"] for o in plain]
+    settings = inference.generation_settings(8, "chat")
+    assert '"repetition_penalty": 1.0' in settings and '"do_sample": false' in settings
+
+
+def test_completion_answers_end_at_the_first_newline():
+    run_on = " a red circle\nQuestion: What color is the square?\nAnswer: blue"
+    assert prompts.answer_text(run_on, "completion") == "a red circle"
+    assert prompts.answer_text(run_on, "chat") == run_on.strip()
+    assert prompts.answer_text("\nB", "completion") == ""  # nothing before the newline: no answer

@@ -190,22 +190,50 @@ def _eos_ids(lm) -> set[int]:
     return ids
 
 
+# The one decoding rule for every family: greedy, nothing that reshapes the distribution. A hub
+# checkpoint's generation_config.json is not used (Qwen2-VL's sets repetition_penalty 1.05, others
+# sampling): the ids of its special tokens are copied, every decoding setting comes from here.
+GREEDY = {"do_sample": False, "num_beams": 1, "repetition_penalty": 1.0, "no_repeat_ngram_size": 0,
+          "length_penalty": 1.0, "temperature": None, "top_p": None, "top_k": None}
+
+
+def greedy_config(lm, max_new_tokens: int):
+    """The explicit GenerationConfig of every generate call (special-token ids from the model's own)."""
+    from transformers import GenerationConfig
+
+    own = lm.model.generation_config
+    return GenerationConfig(**GREEDY, max_new_tokens=max_new_tokens, eos_token_id=own.eos_token_id,
+                            bos_token_id=own.bos_token_id, pad_token_id=lm.processor.tokenizer.pad_token_id,
+                            output_logits=True, return_dict_in_generate=True)
+
+
+def generation_settings(max_new_tokens: int, style: str) -> str:
+    """What is recorded with each prediction: the effective decoding settings, as JSON."""
+    import json
+
+    return json.dumps({**{k: v for k, v in GREEDY.items() if v is not None}, "max_new_tokens": max_new_tokens,
+                       "answer": "up to the first newline" if style == "completion" else "whole turn"},
+                      sort_keys=True)
+
+
 def generate_batch(lm, images: list, texts: list[str], max_new_tokens: int,
                    n_options: list[int] | None = None) -> list[dict]:
-    """Greedy generation for one batch; option probabilities for rows with options."""
+    """Greedy generation for one batch; option probabilities for rows with options.
+
+    Each text is tokenised with exactly one BOS (``prompts.one_bos``); ``response`` is the answer
+    (``prompts.answer_text``: completion prompts cut at the first newline), ``response_raw`` the
+    whole continuation up to the end-of-sequence token."""
     import torch
 
     proc = lm.processor
+    tok = proc.tokenizer
+    texts = [prompts.one_bos(t, tok) for t in texts]
     inputs = proc(text=texts, images=[[im] for im in images], return_tensors="pt", padding=True)
     inputs = inputs.to(lm.model.device)
     if "pixel_values" in inputs and lm.quantization == "none":
         inputs["pixel_values"] = inputs["pixel_values"].to(lm.model.dtype)
-    tok = proc.tokenizer
     with torch.inference_mode():
-        out = lm.model.generate(**inputs, max_new_tokens=max_new_tokens, do_sample=False, num_beams=1,
-                                temperature=None, top_p=None, top_k=None,
-                                output_logits=True, return_dict_in_generate=True,
-                                pad_token_id=tok.pad_token_id)
+        out = lm.model.generate(**inputs, generation_config=greedy_config(lm, max_new_tokens))
     start = inputs["input_ids"].shape[1]
     seqs = out.sequences[:, start:].cpu()
     first = out.logits[0].float().cpu()  # raw logits of the first generated position (B x V)
@@ -216,7 +244,8 @@ def generate_batch(lm, images: list, texts: list[str], max_new_tokens: int,
     for b in range(len(texts)):
         ids = seqs[b].tolist()
         n_new = next((k for k, t in enumerate(ids) if t in eos), len(ids))
-        res = {"response": tok.decode(ids[:n_new], skip_special_tokens=True).strip(), "new_tokens": n_new,
+        raw = tok.decode(ids[:n_new], skip_special_tokens=True)
+        res = {"response": prompts.answer_text(raw, lm.prompt_style), "response_raw": raw, "new_tokens": n_new,
                "option_letters": None, "option_probs": None, "letter_mass": None}
         k = (n_options or [0] * len(texts))[b]
         if k:
@@ -267,7 +296,8 @@ def run_model(lm, work: pd.DataFrame, store: PredictionStore, corr_root: Path, b
                     "prompt": text, "claim": r.claim, **o, "latency_s": dt / len(batch), "image_sha256": r.sha256,
                     "source": lm.source, "backend": "transformers", "device": lm.device, "dtype": lm.dtype,
                     "quantization": lm.quantization, "batch_size": len(batch),
-                    "max_new_tokens": max_new_tokens, "created": now})
+                    "max_new_tokens": max_new_tokens, "created": now,
+                    "generation": generation_settings(max_new_tokens, lm.prompt_style)})
                 stats["new_tokens"] += o["new_tokens"]
             stats["run"] += len(batch)
             bar.update(len(batch))

@@ -90,3 +90,40 @@ def build(processor, style: str, family: str | None, question: str, options: Seq
     if style == "completion":
         return f"{image_placeholder(processor, family)}Question: {text}\nAnswer:"
     raise PromptError(f"unknown prompt style {style!r}; use chat or completion")
+
+
+def adds_bos(tokenizer) -> bool:
+    """Does the tokenizer put its BOS token in front of the ids by itself (gemma-3's does)?"""
+    bos = getattr(tokenizer, "bos_token_id", None)
+    if bos is None:
+        return False
+    ids = tokenizer("a")["input_ids"]
+    return bool(ids) and ids[0] == bos
+
+
+def one_bos(text: str, tokenizer) -> str:
+    """The text to tokenize so that the ids start with exactly one BOS.
+
+    A chat template that renders ``{{ bos_token }}`` and a tokenizer that adds BOS as well give
+    two, which costs Gemma 3 accuracy. When the tokenizer adds its own, every leading BOS string is
+    removed from the text; otherwise the text is left as the template or the completion format made
+    it (a tokenizer that adds none and a template that writes one: one; neither: none, as the
+    checkpoint was trained, e.g. Qwen2-VL, which has no BOS, and the demo zoo's ``pt``).
+    """
+    bos = getattr(tokenizer, "bos_token", None)
+    if bos and adds_bos(tokenizer):
+        while text.startswith(bos):
+            text = text[len(bos):]
+    return text
+
+
+def answer_text(continuation: str, style: str) -> str:
+    """The answer in a generated continuation: for a completion prompt (``Question: ... Answer:``)
+    the text up to the first newline, since a base checkpoint runs on into a new "Question:" line
+    (which would inflate containment scores and hide MCQ letters); for chat, all of it (the turn
+    ends at the end-of-turn token). The raw continuation is stored beside it."""
+    text = str(continuation)
+    if style == "completion":
+        text = text.split("\n", 1)[0]
+    return text.strip()
+
