@@ -185,4 +185,4 @@ def test_unreachable_hub_says_how_to_use_a_local_copy(monkeypatch):
     with pytest.raises(data.DataError) as e:
         data.load_benchmark("textvqa", 2, seed=0)
     msg = str(e.value)
-    assert "lmms-lab/textvqa" in msg and "benchmark.sources.textvqa.path" in msg
+    assert "lmms-lab-encoder/textvqa" in msg and "benchmark.sources.textvqa.path" in msg

@@ -288,3 +288,31 @@ def test_completion_answers_end_at_the_first_newline():
     assert prompts.answer_text(run_on, "completion") == "a red circle"
     assert prompts.answer_text(run_on, "chat") == run_on.strip()
     assert prompts.answer_text("\nB", "completion") == ""  # nothing before the newline: no answer
+
+
+def test_a_broken_torchvision_is_named_before_anything_loads(tmp_path, monkeypatch):
+    """The CUDA torchvision beside a CPU torch fails to import and breaks every processor import."""
+    import sys
+
+    fake = tmp_path / "torchvision"
+    fake.mkdir()
+    (fake / "__init__.py").write_text('raise RuntimeError("operator torchvision::nms does not exist")\n')
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "torchvision", raising=False)
+    with pytest.raises(models.ModelError, match="torchvision is installed but cannot be imported.*pip uninstall"):
+        models.check("zoo-it", {"source": "google/gemma-3-4b-it", "prompt_style": "chat"}, "test", "cpu")
+
+
+def test_a_gated_repository_is_not_reported_as_missing_from_the_cache(monkeypatch):
+    from huggingface_hub.errors import GatedRepoError
+    from transformers import AutoProcessor
+
+    def gated(*a, **k):  # what huggingface_hub raises for a gated repo, wrapped by transformers
+        err = GatedRepoError.__new__(GatedRepoError)
+        OSError.__init__(err, "401 Client Error. Cannot access gated repo for url https://huggingface.co/...")
+        raise OSError("You are trying to access a gated repo. Make sure to have access to it.") from err
+
+    monkeypatch.setattr(AutoProcessor, "from_pretrained", gated)
+    with pytest.raises(models.ModelError, match="gated repository.*hf auth login") as e:
+        models.check("g", {"source": "google/gemma-3-4b-it", "prompt_style": "chat"}, "test", "cpu")
+    assert "local Hugging Face cache" not in str(e.value)

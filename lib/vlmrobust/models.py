@@ -111,7 +111,36 @@ def check_quantization(quantization: str, device: str) -> None:
                          f"{type(e).__name__}: {str(e)[:200]}") from None
 
 
+def check_torchvision() -> None:
+    """A torchvision that is installed but cannot import (the CUDA build beside a CPU torch) breaks
+    every processor import, Gemma's included, with an unhelpful error: say so before anything loads."""
+    import importlib
+    import importlib.util
+
+    if importlib.util.find_spec("torchvision") is None:
+        return
+    try:
+        importlib.import_module("torchvision")
+    except Exception as e:  # noqa: BLE001
+        import torch
+
+        raise ModelError(
+            f"torchvision is installed but cannot be imported ({type(e).__name__}: {str(e)[:160]}); with it "
+            f"every processor import fails. It must match torch {torch.__version__} and be the CUDA build "
+            f"beside the CUDA torch wheel ([gpu] extra: torchvision==0.28.0). On a CPU machine uninstall it "
+            f"(pip uninstall torchvision): the demo does not need it.") from None
+
+
+def _hub_causes(e: BaseException) -> list[BaseException]:
+    seen = []
+    while e is not None and e not in seen:
+        seen.append(e)
+        e = e.__cause__ or e.__context__
+    return seen
+
+
 def _load_processor(name: str, source: str, revision: str | None):
+    from huggingface_hub.errors import GatedRepoError, RepositoryNotFoundError
     from transformers import AutoProcessor
 
     try:
@@ -119,6 +148,16 @@ def _load_processor(name: str, source: str, revision: str | None):
     except Exception as e:  # noqa: BLE001
         if is_local(source):
             raise ModelError(f"model '{name}': cannot load a processor from {source}: {e}") from None
+        causes = _hub_causes(e)
+        if any(isinstance(c, GatedRepoError) or "gated repo" in str(c).lower() for c in causes):
+            raise ModelError(
+                f"model '{name}': '{source}' is a gated repository and this machine is not allowed to read it: "
+                f"accept its licence on https://huggingface.co/{source} with your account, then log in here "
+                f"with `hf auth login` (or set HF_TOKEN)") from None
+        if any(isinstance(c, RepositoryNotFoundError) or " 401 " in f" {c} " for c in causes):
+            raise ModelError(
+                f"model '{name}': '{source}' was not found on the hub, or it is private and you are not logged "
+                f"in (`hf auth login`); check models.{name}.source") from None
         raise ModelError(
             f"model '{name}': '{source}' is not in the local Hugging Face cache and cannot be downloaded "
             f"here ({type(e).__name__}). Download it on a machine with network access "
@@ -144,6 +183,7 @@ def check(name: str, spec: dict, run: str, device: str = "auto") -> dict:
         source = str(p)
     dev = pick_device(device)
     check_quantization(spec["quantization"], dev)
+    check_torchvision()
     processor = _load_processor(name, source, spec["revision"])
     if spec["prompt_style"] == "chat" and not has_chat_template(processor):
         raise ModelError(f"model '{name}': prompt_style is 'chat' but its processor has no chat template; "

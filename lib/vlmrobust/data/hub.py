@@ -4,19 +4,20 @@ Each loader reads the Hugging Face hub copy through ``datasets`` or a local copy
 and maps it to the samples schema (``vlmrobust.data.SAMPLE_COLUMNS``).
 
 Hub ids, configs and columns (checked against lmms-eval's task files and dataset
-cards; pin ``revision`` in params, lmms-eval has been moving its copies to the
-``lmms-lab-encoder`` organisation):
+cards; pin ``revision`` in params). lmms-eval's copies moved from ``lmms-lab`` to the
+``lmms-lab-encoder`` organisation (the old ids redirect, but "should no longer be relied
+on"), so the defaults name the new ones:
 
-- GQA ``lmms-lab/GQA``: questions in config ``testdev_balanced_instructions``
+- GQA ``lmms-lab-encoder/GQA``: questions in config ``testdev_balanced_instructions``
   (``id``, ``imageId``, ``question``, ``answer``), images in
   ``testdev_balanced_images`` (``id``, ``image``), split ``testdev``; joined on
   ``imageId`` = ``id`` as lmms-eval's ``gqa_process_docs`` does.
-- VQAv2 ``lmms-lab/VQAv2``, split ``validation``: ``question_id``, ``question``,
+- VQAv2 ``lmms-lab-encoder/VQAv2``, split ``validation``: ``question_id``, ``question``,
   ``answers`` (list of {answer, answer_confidence, answer_id}), ``image``,
   ``question_type``, ``answer_type``, ``multiple_choice_answer``.
-- TextVQA ``lmms-lab/textvqa``, split ``validation``: ``question_id``,
+- TextVQA ``lmms-lab-encoder/textvqa``, split ``validation``: ``question_id``,
   ``question``, ``answers`` (list of 10 strings), ``image``, ``image_classes``.
-- MMBench ``lmms-lab/MMBench``, config ``en``, split ``dev``: ``index``,
+- MMBench ``lmms-lab-encoder/MMBench``, config ``en``, split ``dev``: ``index``,
   ``question``, ``hint``, ``answer`` (letter), ``A``-``D``, ``category``,
   ``L2-category``, ``image``. Also the VLMEvalKit TSV (``MMBench_DEV_EN.tsv``):
   base64 images, where an ``image`` field of at most 64 characters is the
@@ -46,11 +47,11 @@ from PIL import Image
 from .. import paths
 
 DEFAULT_SOURCES: dict[str, dict[str, Any]] = {
-    "gqa": {"id": "lmms-lab/GQA", "config": "testdev_balanced_instructions",
+    "gqa": {"id": "lmms-lab-encoder/GQA", "config": "testdev_balanced_instructions",
             "images_config": "testdev_balanced_images", "split": "testdev", "revision": None},
-    "vqav2": {"id": "lmms-lab/VQAv2", "config": None, "split": "validation", "revision": None},
-    "textvqa": {"id": "lmms-lab/textvqa", "config": None, "split": "validation", "revision": None},
-    "mmbench": {"id": "lmms-lab/MMBench", "config": "en", "split": "dev", "revision": None},
+    "vqav2": {"id": "lmms-lab-encoder/VQAv2", "config": None, "split": "validation", "revision": None},
+    "textvqa": {"id": "lmms-lab-encoder/textvqa", "config": None, "split": "validation", "revision": None},
+    "mmbench": {"id": "lmms-lab-encoder/MMBench", "config": "en", "split": "dev", "revision": None},
 }
 
 REQUIRED_COLUMNS = {
