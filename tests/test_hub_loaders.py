@@ -186,3 +186,47 @@ def test_unreachable_hub_says_how_to_use_a_local_copy(monkeypatch):
         data.load_benchmark("textvqa", 2, seed=0)
     msg = str(e.value)
     assert "lmms-lab-encoder/textvqa" in msg and "benchmark.sources.textvqa.path" in msg
+
+
+# --- bounded loading: ids first, the chosen rows' images only ------------------------------------
+
+from vlmrobust.data import splits  # noqa: E402
+
+
+def test_split_files_pick_one_split_of_one_config():
+    vqa = ["README.md", "data/test-00000-of-00099.parquet", "data/testdev-00000-of-00020.parquet",
+           "data/validation-00000-of-00068.parquet", "data/validation-00001-of-00068.parquet"]
+    assert splits.split_files(vqa, None, "validation") == vqa[3:]
+    gqa = ["testdev_balanced_images/testdev-00000-of-00001.parquet",
+           "testdev_balanced_instructions/testdev-00000-of-00001.parquet",
+           "train_balanced_instructions/train-00000-of-00010.parquet"]
+    assert splits.split_files(gqa, "testdev_balanced_instructions", "testdev") == [gqa[1]]
+    assert splits.split_files(gqa, "testdev_balanced_images", "testdev") == [gqa[0]]
+    mmb = ["cn/dev-00000-of-00001.parquet", "en/dev-00000-of-00001.parquet", "en/test-00000-of-00001.parquet"]
+    assert splits.split_files(mmb, "en", "dev") == ["en/dev-00000-of-00001.parquet"]
+    assert splits.split_files(mmb, "fr", "dev") == []
+
+
+def test_only_the_chosen_rows_row_groups_are_read(tmp_path, monkeypatch):
+    import pyarrow.parquet as pq
+
+    from hub_layout import write_vqav2_split
+
+    root = write_vqav2_split(tmp_path / "vqav2", rows=6000, files=3, row_group=500)
+    reads = []
+    orig = pq.ParquetFile.read_row_group
+
+    def spy(self, i, columns=None, **kw):
+        reads.append((i, tuple(columns or ())))
+        return orig(self, i, columns=columns, **kw)
+
+    monkeypatch.setattr(pq.ParquetFile, "read_row_group", spy)
+    df = data.load_benchmark("vqav2", 20, seed=3, source={"path": str(root)})
+    assert len(df) == 20 and df["sample_id"].is_unique
+    assert all(cols == ("image",) for _, cols in reads)  # the image column is read through row groups only
+    # at most one read per chosen row (and usually fewer, rows sharing a group); never the 12 groups x 3 files
+    assert 0 < len(reads) <= 20 + 8
+    # the sample is the same as when the whole split is in memory (seeded order on the ids)
+    full = pd.concat([pd.read_parquet(f) for f in sorted((root / "data").glob("*.parquet"))], ignore_index=True)
+    order = hub.seeded_order(full["question_id"], 3)
+    assert list(df["sample_id"]) == [str(q) for q in full["question_id"].iloc[order[:20]]]

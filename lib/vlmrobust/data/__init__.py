@@ -5,7 +5,8 @@ Two kinds of dataset share the samples schema (``SAMPLE_COLUMNS``):
 - the synthetic four-task benchmark (``synth-*``), rendered offline
   (``vlmrobust.data.synthetic``), the default of the demo run;
 - the paper's GQA, VQAv2, TextVQA and MMBench, from the Hugging Face hub or a
-  local copy (``vlmrobust.data.hub``), for paper mode.
+  local copy (``vlmrobust.data.hub``), for paper mode, read bounded (``vlmrobust.data.splits``:
+  ids first, the chosen rows' images only).
 
 ``DATASETS`` maps each name to the scorer the paper uses for it (and for its
 synthetic twin): containment (GQA), vqa (VQAv2 soft score), exact (TextVQA),

@@ -1,6 +1,6 @@
 """Loaders for the paper's benchmarks: GQA, VQAv2, TextVQA, MMBench (paper mode).
 
-Each loader reads the Hugging Face hub copy through ``datasets`` or a local copy,
+Each loader reads the Hugging Face hub copy (its Parquet files, through ``huggingface_hub``) or a local copy,
 and maps it to the samples schema (``vlmrobust.data.SAMPLE_COLUMNS``).
 
 Hub ids, configs and columns (checked against lmms-eval's task files and dataset
@@ -27,6 +27,12 @@ Local copies: ``benchmark.sources.<name>.path`` pointing at a directory of
 Parquet files in the hub schema (for GQA: two sub-directories ``instructions/``
 and ``images/``), or for MMBench a ``.tsv`` file.
 
+Bounded reading (``splits``): a split is opened as its small columns only; the seeded sample is
+drawn on the ids, and only the chosen rows' images are read (for Parquet: only the row groups
+that hold them). From the hub only the split's own Parquet files are downloaded
+(``huggingface_hub``), never the other splits and never the whole split into pandas: VQAv2's
+validation split is 214,354 rows and about 34 GB with its images.
+
 Undecodable images: the item is skipped and counted (a warning names the ids);
 the sample is drawn from the seeded order until ``n`` decodable items are found,
 so ``n`` and determinism are kept. Decision recorded here and in the README.
@@ -45,6 +51,7 @@ import pandas as pd
 from PIL import Image
 
 from .. import paths
+from . import splits
 
 DEFAULT_SOURCES: dict[str, dict[str, Any]] = {
     "gqa": {"id": "lmms-lab-encoder/GQA", "config": "testdev_balanced_instructions",
@@ -71,26 +78,22 @@ class DataError(ValueError):
 # reading
 # ---------------------------------------------------------------------------
 
-def _read_parquet_dir(path: Path, name: str) -> pd.DataFrame:
-    files = sorted(path.rglob("*.parquet")) if path.is_dir() else [path]
+def _open_local(path: Path, name: str) -> splits.ParquetSplit:
+    files = splits.local_files(path)
     if not files:
         raise DataError(f"{name}: no Parquet files under {path}")
-    return pd.concat([pd.read_parquet(f) for f in files], ignore_index=True)
+    return splits.ParquetSplit(files, name)
 
 
-def _hub(ds_id: str, config: str | None, split: str, revision: str | None, name: str) -> pd.DataFrame:
+def _hub(ds_id: str, config: str | None, split: str, revision: str | None, name: str) -> splits.ParquetSplit:
     try:
-        import datasets
-
-        d = datasets.load_dataset(ds_id, config, split=split, revision=revision)
+        return splits.hub_split(ds_id, config, split, revision, name)
     except Exception as e:  # noqa: BLE001 - offline, auth, missing config all land here
         raise DataError(
             f"{name}: cannot load '{ds_id}' (config {config!r}, split {split!r}) from the Hugging "
             f"Face hub: {type(e).__name__}: {str(e)[:200]}. Without network access, download it "
             f"elsewhere and set benchmark.sources.{name}.path in the params file to a local "
             f"directory of Parquet files in the hub schema") from None
-    d = d.cast_column("image", datasets.Image(decode=False)) if "image" in d.column_names else d
-    return d.to_pandas()
 
 
 def _image_bytes(value: Any) -> bytes | None:
@@ -110,34 +113,31 @@ def _image_bytes(value: Any) -> bytes | None:
     raise DataError(f"unsupported image cell of type {type(value).__name__}")
 
 
-def read_raw(name: str, source: dict) -> pd.DataFrame:
-    """The dataset in its own schema (hub or local), with an ``image`` column of bytes."""
+def open_split(name: str, source: dict):
+    """The dataset in its own schema (hub or local) as a split: ``meta`` holds every column but the
+    image (for sampling), ``images(rows)`` reads the image cells of the chosen rows only."""
     src = {**DEFAULT_SOURCES[name], **(source or {})}
     local = src.get("path")
     if name == "gqa":
         if local:
             root = paths.resolve(local)
-            q = _read_parquet_dir(root / "instructions", name)
-            im = _read_parquet_dir(root / "images", name)
+            q, im = _open_local(root / "instructions", name), _open_local(root / "images", name)
         else:
             q = _hub(src["id"], src["config"], src["split"], src["revision"], name)
             im = _hub(src["id"], src["images_config"], src["split"], src["revision"], name)
-        _require(q, name, REQUIRED_COLUMNS["gqa"], "instructions")
-        _require(im, name, ("id", "image"), "images")
-        images = dict(zip(im["id"].astype(str), im["image"]))
-        q = q.copy()
-        q["image"] = [images.get(str(i)) for i in q["imageId"]]
-        return q
+        _require(q.meta, name, REQUIRED_COLUMNS["gqa"], "instructions")
+        _require(im.meta.assign(image=None) if im.has_images else im.meta, name, ("id", "image"), "images")
+        return splits.JoinedSplit(q, im, "imageId", "id")
     if local:
         p = paths.resolve(local)
         if name == "mmbench" and p.suffix == ".tsv":
-            df = read_vlmevalkit_tsv(p)
+            split = splits.FrameSplit(read_vlmevalkit_tsv(p))
         else:
-            df = _read_parquet_dir(p, name)
+            split = _open_local(p, name)
     else:
-        df = _hub(src["id"], src["config"], src["split"], src["revision"], name)
-    _require(df, name, REQUIRED_COLUMNS[name])
-    return df
+        split = _hub(src["id"], src["config"], src["split"], src["revision"], name)
+    _require(split.meta.assign(image=None) if split.has_images else split.meta, name, REQUIRED_COLUMNS[name])
+    return split
 
 
 def _require(df: pd.DataFrame, name: str, cols, what: str = "") -> None:
@@ -245,7 +245,8 @@ def load(name: str, n: int, seed: int, source: dict | None = None, image_size: i
     """``n`` items of a real benchmark in the samples schema (see module docstring)."""
     import hashlib
 
-    raw = read_raw(name, source or {})
+    split = open_split(name, source or {})
+    raw = split.meta
     if name == "mmbench":
         # sample whole circular groups (one question's rotations stay together)
         raw = raw.assign(_group=raw["index"].astype(int) % 1_000_000)
@@ -261,16 +262,21 @@ def load(name: str, n: int, seed: int, source: dict | None = None, image_size: i
         candidates = list(raw.index[order])
     group_rows = raw.groupby("_group").groups if name == "mmbench" else None
     rows, skipped = [], []
-    for idx in candidates:
+    cells: dict = {}  # image cells read so far, in chunks of candidates (only the chosen rows' images)
+    for pos, idx in enumerate(candidates):
         if len(rows) >= n:
             break
         targets = [idx] if group_rows is None else list(group_rows[raw.loc[idx, "_group"]])
+        if any(t not in cells for t in targets):
+            chunk = candidates[pos:pos + max(n - len(rows), 1) + 8]
+            want = [t for c in chunk for t in ([c] if group_rows is None else group_rows[raw.loc[c, "_group"]])]
+            cells.update(zip(want, split.images(want)))
         batch = []
         for t in targets:
             r = raw.loc[t].to_dict()
             fields = _row(name, r)
             try:
-                data = _image_bytes(r.get("image"))
+                data = _image_bytes(cells[t])
                 if data is None:
                     raise ValueError("no image")
                 img = prepare_image(data, image_size, resize)

@@ -1,0 +1,74 @@
+"""Bounded loading of a hub-layout split: time and peak memory for n items as the split grows.
+
+A VQAv2-like split in lmms-lab's Parquet layout (small PNGs, row groups of 1,000) is written at
+each size; ``data.load_benchmark`` then samples ``--n`` items from it in a fresh process, whose
+peak resident memory (``ru_maxrss``) and wall time are recorded. Beside it, in the same run, the
+previous approach: the whole split read into pandas with its images. Goal (issue 14): peak memory
+for n = 500 under 2 GB, and time growing with the split only through reading its id columns.
+
+    python benchmarks/bounded_loading.py [--sizes 5000 50000] [--n 500]
+"""
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parent / "tests"))
+from _common import write  # noqa: E402
+from hub_layout import write_vqav2_split  # noqa: E402
+
+CHILD = """
+import json, resource, sys, time
+t = time.perf_counter()
+if sys.argv[1] == "bounded":
+    from vlmrobust import data
+    df = data.load_benchmark("vqav2", int(sys.argv[3]), seed=42, source={"path": sys.argv[2]})
+    rows = len(df)
+else:  # the previous approach: every file, images included, into pandas
+    import glob, pandas as pd
+    df = pd.concat([pd.read_parquet(f) for f in sorted(glob.glob(sys.argv[2] + "/data/*.parquet"))])
+    rows = len(df)
+print(json.dumps({"seconds": time.perf_counter() - t, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                  "rows": rows}))
+"""
+
+
+def run(mode: str, root: Path, n: int) -> dict:
+    out = subprocess.run([sys.executable, "-c", CHILD, mode, str(root), str(n)], capture_output=True, text=True,
+                         check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sizes", type=int, nargs="+", default=[5000, 50000])
+    ap.add_argument("--n", type=int, default=500)
+    a = ap.parse_args()
+    results = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for size in a.sizes:
+            t = time.perf_counter()
+            root = write_vqav2_split(Path(tmp) / f"v{size}", rows=size, files=max(1, size // 12500))
+            made = time.perf_counter() - t
+            size_mb = sum(f.stat().st_size for f in (root / "data").glob("*.parquet")) / 2**20
+            bounded, whole = run("bounded", root, a.n), run("whole", root, a.n)
+            results.append({"split_rows": size, "parquet_mb": round(size_mb, 1), "n": a.n, "bounded": bounded,
+                            "whole_split_in_pandas": whole, "write_seconds": round(made, 1)})
+            print(json.dumps(results[-1]))
+    first, last = results[0], results[-1]
+    write("bounded_loading", {
+        "results": results,
+        "time_ratio_largest_to_smallest": last["bounded"]["seconds"] / first["bounded"]["seconds"],
+        "rows_ratio": last["split_rows"] / first["split_rows"],
+        "peak_rss_mb_bounded_largest": last["bounded"]["peak_rss_mb"],
+        "goal": "peak memory for n = 500 < 2048 MB; time grows with the split only by reading its id columns"})
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,27 @@
+"""A local copy of a VQAv2-like split in the hub's Parquet layout, as large as a test or benchmark asks."""
+
+import io
+from pathlib import Path
+
+import pandas as pd
+from PIL import Image
+
+
+def write_vqav2_split(root: Path, rows: int, files: int = 4, row_group: int = 1000, side: int = 24) -> Path:
+    """``rows`` questions over ``files`` Parquet files (row groups of ``row_group``), small PNGs, in
+    ``root/data/validation-0000k-of-0000n.parquet`` as lmms-lab's VQAv2 repository lays them out."""
+    d = root / "data"
+    d.mkdir(parents=True, exist_ok=True)
+    per = -(-rows // files)
+    for k in range(files):
+        ids = range(k * per, min(rows, (k + 1) * per))
+        recs = []
+        for i in ids:
+            buf = io.BytesIO()
+            Image.new("RGB", (side, side), (i % 251, (i // 251) % 251, 90)).save(buf, format="PNG")
+            recs.append({"question_id": 10_000_000 + i, "question": f"Is thing {i} red?", "answer_type": "yes/no",
+                         "question_type": "is the", "multiple_choice_answer": "yes", "image_id": i,
+                         "answers": [{"answer": "yes", "answer_confidence": "yes", "answer_id": j + 1} for j in range(10)],
+                         "image": {"bytes": buf.getvalue(), "path": None}})
+        pd.DataFrame(recs).to_parquet(d / f"validation-{k:05d}-of-{files:05d}.parquet", row_group_size=row_group)
+    return root
