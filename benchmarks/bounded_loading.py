@@ -1,8 +1,8 @@
 """Bounded loading of a hub-layout split: time and peak memory for n items as the split grows.
 
-A VQAv2-like split in lmms-lab's Parquet layout (small PNGs, row groups of 1,000) is written at
+A VQAv2-like split in lmms-lab's Parquet layout (random-pixel PNGs, 64 px: ~12 KB each, row groups of 1,000) is written at
 each size; ``data.load_benchmark`` then samples ``--n`` items from it in a fresh process, whose
-peak resident memory (``ru_maxrss``) and wall time are recorded. Beside it, in the same run, the
+peak resident memory (VmHWM, reset at the child's start) and wall time are recorded. Beside it, in the same run, the
 previous approach: the whole split read into pandas with its images. Goal (issue 14): peak memory
 for n = 500 under 2 GB, and time growing with the split only through reading its id columns.
 
@@ -24,7 +24,12 @@ from _common import write  # noqa: E402
 from hub_layout import write_vqav2_split  # noqa: E402
 
 CHILD = """
-import json, resource, sys, time
+import json, sys, time
+# a child's ru_maxrss starts at its parent's high-water mark (the parent wrote the split); reset the
+# kernel's VmHWM for this process and read it back at the end instead
+open("/proc/self/clear_refs", "w").write("5")
+def peak_mb():
+    return int([l for l in open("/proc/self/status") if l.startswith("VmHWM")][0].split()[1]) / 1024
 t = time.perf_counter()
 if sys.argv[1] == "bounded":
     from vlmrobust import data
@@ -34,7 +39,7 @@ else:  # the previous approach: every file, images included, into pandas
     import glob, pandas as pd
     df = pd.concat([pd.read_parquet(f) for f in sorted(glob.glob(sys.argv[2] + "/data/*.parquet"))])
     rows = len(df)
-print(json.dumps({"seconds": time.perf_counter() - t, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+print(json.dumps({"seconds": time.perf_counter() - t, "peak_rss_mb": peak_mb(),
                   "rows": rows}))
 """
 
@@ -49,12 +54,14 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", type=int, nargs="+", default=[5000, 50000])
     ap.add_argument("--n", type=int, default=500)
+    ap.add_argument("--side", type=int, default=64, help="image side in pixels (random pixels, ~12 KB at 64)")
     a = ap.parse_args()
     results = []
     with tempfile.TemporaryDirectory() as tmp:
         for size in a.sizes:
             t = time.perf_counter()
-            root = write_vqav2_split(Path(tmp) / f"v{size}", rows=size, files=max(1, size // 12500))
+            root = write_vqav2_split(Path(tmp) / f"v{size}", rows=size, files=max(1, size // 12500),
+                                     side=a.side, noise=True)
             made = time.perf_counter() - t
             size_mb = sum(f.stat().st_size for f in (root / "data").glob("*.parquet")) / 2**20
             bounded, whole = run("bounded", root, a.n), run("whole", root, a.n)

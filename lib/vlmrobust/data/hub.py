@@ -78,16 +78,19 @@ class DataError(ValueError):
 # reading
 # ---------------------------------------------------------------------------
 
-def _open_local(path: Path, name: str) -> splits.ParquetSplit:
+def _open_local(path: Path, name: str, keys) -> splits.ParquetSplit:
     files = splits.local_files(path)
     if not files:
         raise DataError(f"{name}: no Parquet files under {path}")
-    return splits.ParquetSplit(files, name)
-
-
-def _hub(ds_id: str, config: str | None, split: str, revision: str | None, name: str) -> splits.ParquetSplit:
     try:
-        return splits.hub_split(ds_id, config, split, revision, name)
+        return splits.ParquetSplit(files, name, keys)
+    except splits.SplitError as e:
+        raise DataError(str(e)) from None
+
+
+def _hub(ds_id: str, config: str | None, split: str, revision: str | None, name: str, keys) -> splits.ParquetSplit:
+    try:
+        return splits.hub_split(ds_id, config, split, revision, name, keys)
     except Exception as e:  # noqa: BLE001 - offline, auth, missing config all land here
         raise DataError(
             f"{name}: cannot load '{ds_id}' (config {config!r}, split {split!r}) from the Hugging "
@@ -114,38 +117,40 @@ def _image_bytes(value: Any) -> bytes | None:
 
 
 def open_split(name: str, source: dict):
-    """The dataset in its own schema (hub or local) as a split: ``meta`` holds every column but the
-    image (for sampling), ``images(rows)`` reads the image cells of the chosen rows only."""
+    """The dataset in its own schema (hub or local) as a split: ``meta`` holds the id column (for
+    sampling), ``records(rows)`` reads every column, image included, of the chosen rows only."""
     src = {**DEFAULT_SOURCES[name], **(source or {})}
     local = src.get("path")
+    keys = [ID_COLUMN[name]]
     if name == "gqa":
+        keys = ["id", "imageId"]
         if local:
             root = paths.resolve(local)
-            q, im = _open_local(root / "instructions", name), _open_local(root / "images", name)
+            q, im = _open_local(root / "instructions", name, keys), _open_local(root / "images", name, ["id"])
         else:
-            q = _hub(src["id"], src["config"], src["split"], src["revision"], name)
-            im = _hub(src["id"], src["images_config"], src["split"], src["revision"], name)
-        _require(q.meta, name, REQUIRED_COLUMNS["gqa"], "instructions")
-        _require(im.meta.assign(image=None) if im.has_images else im.meta, name, ("id", "image"), "images")
+            q = _hub(src["id"], src["config"], src["split"], src["revision"], name, keys)
+            im = _hub(src["id"], src["images_config"], src["split"], src["revision"], name, ["id"])
+        _require(q.columns, name, REQUIRED_COLUMNS["gqa"], "instructions")
+        _require(im.columns, name, ("id", "image"), "images")
         return splits.JoinedSplit(q, im, "imageId", "id")
     if local:
         p = paths.resolve(local)
         if name == "mmbench" and p.suffix == ".tsv":
-            split = splits.FrameSplit(read_vlmevalkit_tsv(p))
+            split = splits.FrameSplit(read_vlmevalkit_tsv(p), keys)
         else:
-            split = _open_local(p, name)
+            split = _open_local(p, name, keys)
     else:
-        split = _hub(src["id"], src["config"], src["split"], src["revision"], name)
-    _require(split.meta.assign(image=None) if split.has_images else split.meta, name, REQUIRED_COLUMNS[name])
+        split = _hub(src["id"], src["config"], src["split"], src["revision"], name, keys)
+    _require(split.columns, name, REQUIRED_COLUMNS[name])
     return split
 
 
-def _require(df: pd.DataFrame, name: str, cols, what: str = "") -> None:
-    missing = [c for c in cols if c not in df.columns]
+def _require(columns, name: str, cols, what: str = "") -> None:
+    missing = [c for c in cols if c not in columns]
     if missing:
         part = f" ({what})" if what else ""
         raise DataError(f"{name}{part}: column(s) {', '.join(missing)} missing; found: "
-                        f"{', '.join(map(str, df.columns))}")
+                        f"{', '.join(map(str, columns))}")
 
 
 def read_vlmevalkit_tsv(path: Path) -> pd.DataFrame:
@@ -153,7 +158,7 @@ def read_vlmevalkit_tsv(path: Path) -> pd.DataFrame:
     if not path.is_file():
         raise DataError(f"mmbench: no such file {path}")
     df = pd.read_csv(path, sep="\t", dtype={"index": "int64", "image": str}, keep_default_na=False)
-    _require(df, "mmbench", REQUIRED_COLUMNS["mmbench"])
+    _require(df.columns, "mmbench", REQUIRED_COLUMNS["mmbench"])
     by_index = dict(zip(df["index"], df["image"]))
     resolved = []
     for idx, img in zip(df["index"], df["image"]):
@@ -262,7 +267,7 @@ def load(name: str, n: int, seed: int, source: dict | None = None, image_size: i
         candidates = list(raw.index[order])
     group_rows = raw.groupby("_group").groups if name == "mmbench" else None
     rows, skipped = [], []
-    cells: dict = {}  # image cells read so far, in chunks of candidates (only the chosen rows' images)
+    cells: dict = {}  # records read so far, in chunks of candidates (only the chosen rows are read)
     for pos, idx in enumerate(candidates):
         if len(rows) >= n:
             break
@@ -270,13 +275,13 @@ def load(name: str, n: int, seed: int, source: dict | None = None, image_size: i
         if any(t not in cells for t in targets):
             chunk = candidates[pos:pos + max(n - len(rows), 1) + 8]
             want = [t for c in chunk for t in ([c] if group_rows is None else group_rows[raw.loc[c, "_group"]])]
-            cells.update(zip(want, split.images(want)))
+            cells.update(zip(want, split.records(want)))
         batch = []
         for t in targets:
-            r = raw.loc[t].to_dict()
+            r = cells[t]
             fields = _row(name, r)
             try:
-                data = _image_bytes(cells[t])
+                data = _image_bytes(r.get("image"))
                 if data is None:
                     raise ValueError("no image")
                 img = prepare_image(data, image_size, resize)

@@ -2,9 +2,9 @@
 
 Why: VQAv2's validation split is 214,354 rows and about 34 GB with its images. Converting it to
 pandas (or letting ``datasets.load_dataset`` prepare every split) cannot work on a normal machine,
-yet a run samples 50-500 items. So a split is a ``meta`` frame (every column except the image, for
-sampling on ids) plus ``images(rows)``, which reads the image cells of just those rows: for Parquet,
-only the row groups that hold them. From the hub, only the chosen split's Parquet files are fetched
+yet a run samples 50-500 items. So a split is a ``meta`` frame of its key columns (the ids the
+sample is drawn on) plus ``records(rows)``, which reads every column, image included, of just those
+rows: for Parquet, only the row groups that hold them. From the hub, only the chosen split's Parquet files are fetched
 (``split_files`` picks them from the repository listing), never the other splits.
 """
 
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import fnmatch
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Sequence
 
 import numpy as np
 import pandas as pd
@@ -25,76 +25,73 @@ class SplitError(ValueError):
 
 
 class ParquetSplit:
-    """Parquet files of one split: ``meta`` (no image column) in memory, images read per row group."""
+    """Parquet files of one split: ``meta`` (the key columns only) in memory; whole records, image
+    included, read for chosen rows from the row groups that hold them."""
 
-    def __init__(self, files: Sequence[Path], name: str):
+    def __init__(self, files: Sequence[Path], name: str, keys: Sequence[str]):
         self.files = [Path(f) for f in files]
         if not self.files:
             raise SplitError(f"{name}: no Parquet files")
         import pyarrow.parquet as pq
 
+        self.columns = list(pq.ParquetFile(self.files[0]).schema_arrow.names)
+        missing = [k for k in keys if k not in self.columns]
+        if missing:
+            raise SplitError(f"{name}: column(s) {', '.join(missing)} missing; found: {', '.join(self.columns)}")
         parts = []
         self._groups = []  # per file: the first row of each row group
         for k, f in enumerate(self.files):
             pf = pq.ParquetFile(f)
-            cols = [c for c in pf.schema_arrow.names if c != IMAGE]
-            t = pf.read(columns=cols).to_pandas()
+            t = pf.read(columns=list(keys)).to_pandas()
             t["_file"], t["_row"] = k, np.arange(len(t))
             parts.append(t)
             sizes = [pf.metadata.row_group(i).num_rows for i in range(pf.num_row_groups)]
             self._groups.append(np.concatenate([[0], np.cumsum(sizes)]))
         self.meta = pd.concat(parts, ignore_index=True)
-        self.has_images = IMAGE in pq.ParquetFile(self.files[0]).schema_arrow.names
 
-    def images(self, rows: Sequence[int]) -> list[Any]:
-        """The image cells of ``meta`` rows ``rows`` (in that order), reading only their row groups."""
+    def records(self, rows: Sequence[int]) -> list[dict]:
+        """Every column of ``meta`` rows ``rows`` (in that order), reading only their row groups."""
+        import pyarrow as pa
         import pyarrow.parquet as pq
 
-        if not self.has_images:
-            raise SplitError(f"{self.files[0].parent}: the files have no '{IMAGE}' column")
         sel = self.meta.loc[list(rows), ["_file", "_row"]]
-        out: dict[int, Any] = {}
+        out: dict[int, dict] = {}
         for k, g in sel.groupby("_file"):
             pf = pq.ParquetFile(self.files[k])
             bounds = self._groups[k]
             group_of = np.searchsorted(bounds, g["_row"].to_numpy(), side="right") - 1
             for gi in np.unique(group_of):
                 mine = g[group_of == gi]
-                col = pf.read_row_group(int(gi), columns=[IMAGE]).column(IMAGE)
-                cells = col.take((mine["_row"].to_numpy() - bounds[gi]).tolist()).to_pylist()
-                out.update(zip(mine.index, cells))
+                t = pf.read_row_group(int(gi)).take((mine["_row"].to_numpy() - bounds[gi]).tolist())
+                out.update(zip(mine.index, t.to_pylist()))
+                del t
+                pa.default_memory_pool().release_unused()  # hand each group's buffers back, not keep the peak
         return [out[r] for r in rows]
 
 
 class FrameSplit:
     """A split already in memory (VLMEvalKit's MMBench TSV): the same interface."""
 
-    def __init__(self, df: pd.DataFrame):
-        self._images = df[IMAGE] if IMAGE in df else None
-        self.meta = df.drop(columns=[IMAGE], errors="ignore")
-        self.has_images = self._images is not None
+    def __init__(self, df: pd.DataFrame, keys: Sequence[str]):
+        self._df, self.columns = df, list(df.columns)
+        self.meta = df[list(keys)]
 
-    def images(self, rows: Sequence[int]) -> list[Any]:
-        return [self._images.loc[r] for r in rows]
+    def records(self, rows: Sequence[int]) -> list[dict]:
+        return [self._df.loc[r].to_dict() for r in rows]
 
 
 class JoinedSplit:
     """GQA: questions in one split, images in another, joined on ``key`` (imageId) = ``image_key`` (id)."""
 
     def __init__(self, questions, images, key: str, image_key: str):
-        self.meta, self._img, self._key = questions.meta, images, key
-        ids = images.meta[image_key].astype(str)
-        self._row_of = dict(zip(ids, images.meta.index))
+        self.meta, self.columns, self._q, self._img, self._key = questions.meta, questions.columns, questions, images, key
+        self._row_of = dict(zip(images.meta[image_key].astype(str), images.meta.index))
 
-    @property
-    def has_images(self) -> bool:
-        return self._img.has_images
-
-    def images(self, rows: Sequence[int]) -> list[Any]:
-        keys = [str(self.meta.loc[r, self._key]) for r in rows]
-        found = [self._row_of.get(k) for k in keys]
-        cells = iter(self._img.images([f for f in found if f is not None]))
-        return [next(cells) if f is not None else None for f in found]
+    def records(self, rows: Sequence[int]) -> list[dict]:
+        recs = self._q.records(rows)
+        found = [self._row_of.get(str(r[self._key])) for r in recs]
+        images = iter(self._img.records([f for f in found if f is not None]))
+        return [{**r, IMAGE: next(images)[IMAGE] if f is not None else None} for r, f in zip(recs, found)]
 
 
 def local_files(path: Path) -> list[Path]:
@@ -118,7 +115,8 @@ def split_files(listing: Sequence[str], config: str | None, split: str) -> list[
     return []
 
 
-def hub_split(ds_id: str, config: str | None, split: str, revision: str | None, name: str) -> ParquetSplit:
+def hub_split(ds_id: str, config: str | None, split: str, revision: str | None, name: str,
+              keys: Sequence[str]) -> ParquetSplit:
     """Download only the split's Parquet files (``huggingface_hub``), then read them bounded."""
     from huggingface_hub import hf_hub_download, list_repo_files
 
@@ -128,4 +126,4 @@ def hub_split(ds_id: str, config: str | None, split: str, revision: str | None, 
         raise SplitError(f"{name}: no Parquet files of config {config!r}, split {split!r} in {ds_id}; "
                          f"the repository holds e.g. {', '.join(listing[:6])}")
     local = [hf_hub_download(ds_id, f, repo_type="dataset", revision=revision) for f in files]
-    return ParquetSplit(local, name)
+    return ParquetSplit(local, name, keys)
