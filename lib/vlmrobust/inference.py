@@ -227,7 +227,8 @@ def generate_batch(lm, images: list, texts: list[str], max_new_tokens: int,
 
     proc = lm.processor
     tok = proc.tokenizer
-    texts = [prompts.one_bos(t, tok) for t in texts]
+    adds = prompts.adds_bos(tok)
+    texts = [prompts.one_bos(t, tok, adds) for t in texts]
     inputs = proc(text=texts, images=[[im] for im in images], return_tensors="pt", padding=True)
     inputs = inputs.to(lm.model.device)
     if "pixel_values" in inputs and lm.quantization == "none":
@@ -273,6 +274,7 @@ def run_model(lm, work: pd.DataFrame, store: PredictionStore, corr_root: Path, b
         return stats
     pending: list[dict] = []
     chunks = 0
+    settings = generation_settings(max_new_tokens, lm.prompt_style)
     bar = progress_bar(total=len(todo), desc=lm.name, unit="item", disable=not progress)
     t_all = time.perf_counter()
     for (ds, variant), group in todo.groupby(["dataset", "prompt_variant"], sort=False):
@@ -297,7 +299,7 @@ def run_model(lm, work: pd.DataFrame, store: PredictionStore, corr_root: Path, b
                     "source": lm.source, "backend": "transformers", "device": lm.device, "dtype": lm.dtype,
                     "quantization": lm.quantization, "batch_size": len(batch),
                     "max_new_tokens": max_new_tokens, "created": now,
-                    "generation": generation_settings(max_new_tokens, lm.prompt_style)})
+                    "generation": settings})
                 stats["new_tokens"] += o["new_tokens"]
             stats["run"] += len(batch)
             bar.update(len(batch))

@@ -101,7 +101,7 @@ def adds_bos(tokenizer) -> bool:
     return bool(ids) and ids[0] == bos
 
 
-def one_bos(text: str, tokenizer) -> str:
+def one_bos(text: str, tokenizer, adds: bool | None = None) -> str:
     """The text to tokenize so that the ids start with exactly one BOS.
 
     A chat template that renders ``{{ bos_token }}`` and a tokenizer that adds BOS as well give
@@ -109,9 +109,10 @@ def one_bos(text: str, tokenizer) -> str:
     removed from the text; otherwise the text is left as the template or the completion format made
     it (a tokenizer that adds none and a template that writes one: one; neither: none, as the
     checkpoint was trained, e.g. Qwen2-VL, which has no BOS, and the demo zoo's ``pt``).
+    ``adds``: ``adds_bos(tokenizer)`` when the caller already knows it (one tokenizer call per batch).
     """
     bos = getattr(tokenizer, "bos_token", None)
-    if bos and adds_bos(tokenizer):
+    if bos and (adds_bos(tokenizer) if adds is None else adds):
         while text.startswith(bos):
             text = text[len(bos):]
     return text

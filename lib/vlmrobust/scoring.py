@@ -240,8 +240,9 @@ def score_response(scorer: str, response: str, answers: Sequence[str], answer: s
         raise ValueError(f"unknown scorer {scorer!r}; use containment, vqa, exact or mcq")
     response = "" if response is None else str(response)
     if not response.strip():  # never a match: a ground truth like "a" normalises to "" too
-        return {"parsed": None, "parse_ok": False, "score": 0.0,
-                **({"score_exact": 0.0} if scorer == "vqa" else {"score_vqa": 0.0} if scorer == "exact" else {})}
+        empty = {"parsed": None, "parse_ok": False, "score": 0.0}
+        side = {"vqa": "score_exact", "exact": "score_vqa"}.get(scorer)  # the companion score, 0 as well
+        return {**empty, side: 0.0} if side else empty
     if scorer == "containment":
         hit = contains_answer(response, answer)
         return {"parsed": answer if hit else None, "parse_ok": bool(response.strip()), "score": float(hit)}

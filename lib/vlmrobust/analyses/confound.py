@@ -42,7 +42,7 @@ from ..prompts import VARIANTS
 from ..report.section import Section
 from ..scoring import contains_answer, normalize_vqa
 from ..stats import bootstrap_mean, mcnemar_exact, paired_counts, wilson
-from .outcomes import binary
+from .outcomes import binary_scores
 
 REPORT = [
     Section(4.5, "Section 4.5 / C2: the format and pre-training confounds", "05_format_confound",
@@ -85,9 +85,7 @@ def with_format(scores: pd.DataFrame, samples: pd.DataFrame) -> pd.DataFrame:
     s["words"] = words
     s["lenient"] = [float(any(contains_answer(r, str(g)) for g in a)) if sc != "mcq" else np.nan
                     for r, a, sc in zip(s["response"].fillna(""), s["answers"], scorer)]
-    s["y"] = np.nan
-    for ds, idx in s.groupby("dataset").groups.items():
-        s.loc[idx, "y"] = binary(s.loc[idx, "score"].to_numpy(), ds)
+    s["y"] = binary_scores(s)
     return s.drop(columns=["answers", "options"])
 
 

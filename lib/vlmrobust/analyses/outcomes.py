@@ -29,6 +29,15 @@ def binary(score, dataset: str):
     return (s >= SOFT_THRESHOLD).astype(float) if is_soft(dataset) else s
 
 
+def binary_scores(s: pd.DataFrame) -> np.ndarray:
+    """``binary`` of a frame's ``score`` column, dataset by dataset (rows may mix datasets)."""
+    y = np.empty(len(s))
+    score = s["score"].to_numpy(float)
+    for ds, idx in s.groupby("dataset").indices.items():
+        y[idx] = binary(score[idx], ds)
+    return y
+
+
 def paired(scores: pd.DataFrame, pair: Pair, dataset: str, corrupted_only: bool = False) -> tuple[pd.DataFrame, int]:
     """One row per (item, corruption, severity) with ``y_b``, ``y_a`` (binary) and ``s_b``, ``s_a``
     (raw scores), main prompt variant only; and the number of rows the inner join dropped."""

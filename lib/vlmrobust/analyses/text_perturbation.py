@@ -35,7 +35,7 @@ from ..prompts import MISLEAD, TEXT_VARIANTS, TRUTHFUL
 from ..report.section import Section
 from ..scoring import contains_answer
 from ..stats import bootstrap_mean, gee_interaction, sign_flip
-from .outcomes import binary
+from .outcomes import binary_scores
 
 REPORT = [
     Section(10, "Misleading text in the prompt: a second robustness axis", "10_text_perturbation",
@@ -100,7 +100,7 @@ def item_table(scores: pd.DataFrame) -> pd.DataFrame:
         s = s.merge(w, on=key, how="inner")
         is_mcq = s["option_letters"].notna()
         cols = pd.DataFrame({
-            f"y_{name}": [float(b) for b in binary_by_dataset(s)],
+            f"y_{name}": binary_scores(s),
             f"adopt_{name}": [adopted(r, p, a, m) for r, p, a, m in zip(s["response"], s["parsed"], s["w"], is_mcq)],
             f"p_y_{name}": [option_prob(L, p, y) for L, p, y in zip(s["option_letters"], s["option_probs"], s["answer"])],
             f"p_w_{name}": [option_prob(L, p, x) for L, p, x in zip(s["option_letters"], s["option_probs"], s["w"])],
@@ -109,13 +109,6 @@ def item_table(scores: pd.DataFrame) -> pd.DataFrame:
     out["item"] = out["dataset"] + "|" + out["sample_id"].astype(str)
     out["image"] = np.where(out["severity"] == 0, CLEAN_LABEL, out["corruption"])
     return out.sort_values(key).reset_index(drop=True)
-
-
-def binary_by_dataset(s: pd.DataFrame) -> np.ndarray:
-    y = np.empty(len(s))
-    for ds, idx in s.groupby("dataset").indices.items():
-        y[idx] = binary(s["score"].to_numpy()[idx], ds)
-    return y
 
 
 # --- effects per model and condition -----------------------------------------------

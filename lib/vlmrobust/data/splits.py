@@ -51,7 +51,6 @@ class ParquetSplit:
 
     def records(self, rows: Sequence[int]) -> list[dict]:
         """Every column of ``meta`` rows ``rows`` (in that order), reading only their row groups."""
-        import pyarrow as pa
         import pyarrow.parquet as pq
 
         sel = self.meta.loc[list(rows), ["_file", "_row"]]
@@ -64,8 +63,6 @@ class ParquetSplit:
                 mine = g[group_of == gi]
                 t = pf.read_row_group(int(gi)).take((mine["_row"].to_numpy() - bounds[gi]).tolist())
                 out.update(zip(mine.index, t.to_pylist()))
-                del t
-                pa.default_memory_pool().release_unused()  # hand each group's buffers back, not keep the peak
         return [out[r] for r in rows]
 
 
