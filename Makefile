@@ -17,7 +17,7 @@ RUNNER := $(PY) -m vlmrobust.runner --params $(P)
 
 .DEFAULT_GOAL := help
 .PHONY: help setup reproduce check-params test test-fast lab bench clean sync browser \
-        zoo corruptions inference scoring severity confound probit ethics structure audit text report
+        convert-internvl zoo corruptions inference scoring severity confound probit ethics structure audit text report
 
 help:  ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 18
@@ -67,6 +67,9 @@ audit: check-params  ## 09: audit of the paper's published numbers
 	$(RUNNER) --only 09
 text: check-params  ## 10: misleading text in the prompt, alone and with corrupted images
 	$(RUNNER) --only 10
+convert-internvl: setup  ## paper mode: OpenGVLab/InternVL2_5-2B (remote code) -> checkpoints/InternVL2_5-2B-hf
+	$(PY) -m vlmrobust.convert_internvl --source OpenGVLab/InternVL2_5-2B \
+	    --processor-from OpenGVLab/InternVL2_5-2B-MPO-hf --out checkpoints/InternVL2_5-2B-hf
 report: check-params  ## outputs/<run>/report/index.html from what the run has made (make reproduce builds it too)
 	$(PY) -m vlmrobust.report --params $(P)
 

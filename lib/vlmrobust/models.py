@@ -139,8 +139,28 @@ def _hub_causes(e: BaseException) -> list[BaseException]:
     return seen
 
 
-def _load_processor(name: str, source: str, revision: str | None):
+def hub_error(what: str, source: str, e: BaseException) -> "ModelError":
+    """The one explanation of a failed hub read: gated (licence / login), not found or private, or
+    neither in the cache nor downloadable. ``what`` names the thing asked for (e.g. "model 'P0-base'")."""
     from huggingface_hub.errors import GatedRepoError, RepositoryNotFoundError
+
+    causes = _hub_causes(e)
+    if any(isinstance(c, GatedRepoError) or "gated repo" in str(c).lower() for c in causes):
+        return ModelError(
+            f"{what}: '{source}' is a gated repository and this machine is not allowed to read it: "
+            f"accept its licence on https://huggingface.co/{source} with your account, then log in here "
+            f"with `hf auth login` (or set HF_TOKEN)")
+    if any(isinstance(c, RepositoryNotFoundError) or " 401 " in f" {c} " for c in causes):
+        return ModelError(
+            f"{what}: '{source}' was not found on the hub, or it is private and you are not logged "
+            f"in (`hf auth login`)")
+    return ModelError(
+        f"{what}: '{source}' is not in the local Hugging Face cache and cannot be downloaded "
+        f"here ({type(e).__name__}). Download it on a machine with network access "
+        f"(huggingface-cli download {source}) and copy the cache, or give a local directory instead")
+
+
+def _load_processor(name: str, source: str, revision: str | None):
     from transformers import AutoProcessor
 
     try:
@@ -148,21 +168,8 @@ def _load_processor(name: str, source: str, revision: str | None):
     except Exception as e:  # noqa: BLE001
         if is_local(source):
             raise ModelError(f"model '{name}': cannot load a processor from {source}: {e}") from None
-        causes = _hub_causes(e)
-        if any(isinstance(c, GatedRepoError) or "gated repo" in str(c).lower() for c in causes):
-            raise ModelError(
-                f"model '{name}': '{source}' is a gated repository and this machine is not allowed to read it: "
-                f"accept its licence on https://huggingface.co/{source} with your account, then log in here "
-                f"with `hf auth login` (or set HF_TOKEN)") from None
-        if any(isinstance(c, RepositoryNotFoundError) or " 401 " in f" {c} " for c in causes):
-            raise ModelError(
-                f"model '{name}': '{source}' was not found on the hub, or it is private and you are not logged "
-                f"in (`hf auth login`); check models.{name}.source") from None
-        raise ModelError(
-            f"model '{name}': '{source}' is not in the local Hugging Face cache and cannot be downloaded "
-            f"here ({type(e).__name__}). Download it on a machine with network access "
-            f"(huggingface-cli download {source}) and copy the cache, or set models.{name}.source "
-            f"in the params file to a local directory holding the checkpoint") from None
+        err = hub_error(f"model '{name}'", source, e)
+        raise ModelError(f"{err}; the source is models.{name}.source in the params file") from None
 
 
 def check(name: str, spec: dict, run: str, device: str = "auto") -> dict:
@@ -178,7 +185,7 @@ def check(name: str, spec: dict, run: str, device: str = "auto") -> dict:
         if not (p / "config.json").exists():
             hint = (" Train the demo zoo first (make zoo, notebook 00)." if "zoo" in source else
                     " Point models.<name>.source at a directory saved with save_pretrained"
-                    " (for InternVL2.5-2B: convert it, see README).")
+                    " (for InternVL2.5-2B: make convert-internvl, see README).")
             raise ModelError(f"model '{name}': no checkpoint at {p} (config.json missing).{hint}")
         source = str(p)
     dev = pick_device(device)
