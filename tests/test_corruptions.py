@@ -1,6 +1,7 @@
 """Corruptions: all 19 x 5 run; determinism in and across processes and pool vs sequential;
 golden hashes under the pinned versions; resume after deletion or garbage; bad input."""
 
+import io
 import hashlib
 import subprocess
 import sys
@@ -89,6 +90,15 @@ GOLDEN = {
 @pytest.mark.parametrize("name, severity", sorted(GOLDEN))
 def test_golden_hashes_under_pinned_versions(small_image, name, severity):
     assert h(C.corrupt(small_image, name, severity, seed=2024)) == GOLDEN[(name, severity)]
+
+
+@pytest.mark.parametrize("name, severity", sorted(GOLDEN))
+def test_stored_png_decodes_to_the_golden_pixels(small_image, name, severity):
+    """The project's PNG level (chosen for speed) stays lossless: decoded pixels keep the golden hash."""
+    from PIL import Image
+
+    blob = C.encode(C.corrupt(small_image, name, severity, seed=2024), "png", 85)
+    assert h(np.asarray(Image.open(io.BytesIO(blob)).convert("RGB"))) == GOLDEN[(name, severity)]
 
 
 def test_derive_seed_is_stable_and_32_bit():

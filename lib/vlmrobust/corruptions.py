@@ -186,11 +186,18 @@ class Job:
     conditions: tuple[tuple[str, int], ...]  # (corruption, severity); ('none', 0) = clean
 
 
+# zlib level of the pre-generated PNGs. PNG is lossless at every level (decoded pixels are the corrupted
+# array, checked per image by benchmarks/png_levels.py); level 1 encodes 1.9x faster than 6 and decodes
+# faster too, for files 5 % larger; level 0 (no compression) is faster still but 4x the disk (7 GB -> 28 GB
+# for params/full.yaml), so 1.
+PNG_LEVEL = 1
+
+
 def encode(arr: np.ndarray, fmt: str, quality: int) -> bytes:
     buf = io.BytesIO()
     img = Image.fromarray(arr)
     if fmt == "png":
-        img.save(buf, format="PNG", optimize=False, compress_level=6)
+        img.save(buf, format="PNG", optimize=False, compress_level=PNG_LEVEL)
     elif fmt == "jpeg":
         img.save(buf, format="JPEG", quality=int(quality))
     else:

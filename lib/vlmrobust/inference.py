@@ -31,7 +31,7 @@ from typing import Callable, Iterable
 import numpy as np
 import pandas as pd
 
-from . import artifacts, corruptions, paths, perturb, prompts
+from . import artifacts, corruptions, paths, perturb, prompts, vision_cache
 from .progress import bar as progress_bar
 from . import models as models_mod
 from .design import enabled_models, run_models
@@ -333,12 +333,19 @@ def run(params: dict, progress: bool = True, only_models: list[str] | None = Non
     checked = {name: models_mod.check(name, specs[name], run_name, inf["device"]) for name in names}
     root = paths.run_dir(run_name) / "predictions"
     corr_root = paths.run_dir(run_name) / "corruptions"
+    cache = vision_cache.VisionCache(inf["vision_cache_mb"]) if inf["vision_cache_mb"] else None
     rows = []
     for name in names:
         lm = models_mod.load(name, specs[name], run_name, inf["device"], checked=checked.pop(name))
+        cached = cache is not None and vision_cache.attach(lm.model, cache)
+        before = cache.stats() if cached else None
         store = PredictionStore(root, name, inf["shard"])
         st = run_model(lm, work, store, corr_root, inf["batch_size"], inf["max_new_tokens"],
                        inf["chunk_size"], progress=progress)
+        if cached:
+            after = cache.stats()
+            st.update({"vision_cache_hits": after["hits"] - before["hits"],
+                       "vision_cache_misses": after["misses"] - before["misses"]})
         st.update({"device": lm.device, "dtype": lm.dtype, "quantization": lm.quantization,
                    "items_per_s": st["run"] / st["seconds"] if st["seconds"] else np.nan,
                    "mean_new_tokens": st["new_tokens"] / st["run"] if st["run"] else np.nan})

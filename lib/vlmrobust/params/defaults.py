@@ -38,9 +38,11 @@ DEFAULTS = {
     "pair": {"note": "", "enabled": True},
     # text_variants: the misleading-text variants (perturb.TEXT_VARIANTS), asked only at text_severities
     # (0 = clean; null = clean and the highest corruption severity) on the first text_items items of
-    # each dataset (null = all), so that the second robustness axis stays cheap
+    # each dataset (null = all), so that the second robustness axis stays cheap;
+    # vision_cache_mb: memory for vision-tower outputs shared across prompt variants and models with
+    # the same tower (vision_cache.py; 0 = off, as for hub models whose towers all differ)
     "inference": {"concise_datasets": [], "shard": "0/1", "chunk_size": 64, "device": "auto",
-                  "text_variants": [], "text_severities": None, "text_items": None},
+                  "text_variants": [], "text_severities": None, "text_items": None, "vision_cache_mb": 0},
     # table6_pair / figure7_pair: the P0 / P1 analogues of notebook 04 (null: the run's first / second pair);
     # probit_fit_on: the models notebook 06's lines are fitted on (base: the pairs' base models; all)
     "analysis": {"bootstrap": 2000, "min_denominator": 0, "ci": 0.95, "table6_pair": None, "figure7_pair": None,

@@ -159,6 +159,7 @@ def check_inference(c: Checker, inf, severities: list):
                        f"is not a severity this run generates; choose from {allowed_sev} (0 = clean)")
     if inf["text_items"] is not None:
         c.integer("inference.text_items", inf["text_items"], lo=1)
+    c.number("inference.vision_cache_mb", inf["vision_cache_mb"], lo=0)
 
 
 def check_analysis(c: Checker, a, pairs: dict):
