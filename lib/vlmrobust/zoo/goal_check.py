@@ -11,7 +11,9 @@ generation is ``inference.generate_batch``; scores are ``scoring.score_response`
 The items are held out twice: the training split is a different seed stream, and the
 evaluation items use ``seed + 1000``, so they are not the run's own samples either.
 ``max_new_tokens`` is 24 here (the zoo's longest answer is a short sentence) to keep
-notebook 00 fast; notebook 02 uses the run's ``inference.max_new_tokens``.
+notebook 00 fast; notebook 02 uses the run's ``inference.max_new_tokens``. Batch size and the
+vision cache are the run's (``inference.batch_size``, ``inference.vision_cache_mb``): the three
+stages share one frozen tower, so each held-out image is encoded once.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .. import corruptions, inference, models, prompts
+from .. import corruptions, inference, models, prompts, vision_cache
 from ..answer_format import format_ok
 from ..data import DATASETS, load_benchmark
 from ..design import MAIN_VARIANT
@@ -58,11 +60,14 @@ def conditions(params: dict) -> list[tuple[str, int]]:
     return corruptions.conditions_for(suite, [max(params["corruptions"]["severities"])])
 
 
-def evaluate(params: dict, batch_size: int = 32, max_new_tokens: int = 24, progress: bool = True) -> pd.DataFrame:
+def evaluate(params: dict, batch_size: int | None = None, max_new_tokens: int = 24,
+             progress: bool = True) -> pd.DataFrame:
     """Score every stage on ``zoo.eval_items`` held-out items per task; one row per response."""
     from PIL import Image
 
     seed, inf = params["seed"], params["inference"]
+    batch_size = batch_size or inf["batch_size"]
+    cache = vision_cache.VisionCache(inf["vision_cache_mb"]) if inf["vision_cache_mb"] else None
     n = params["zoo"]["eval_items"]
     items = pd.concat([load_benchmark(d, n, seed=seed + HELD_OUT_SEED_OFFSET) for d in TASKS], ignore_index=True)
     conds = conditions(params)
@@ -74,6 +79,8 @@ def evaluate(params: dict, batch_size: int = 32, max_new_tokens: int = 24, progr
     rows = []
     for stage, (name, spec) in stage_models(params).items():
         lm = models.load(name, spec, params["run"], inf["device"])
+        if cache is not None:
+            vision_cache.attach(lm.model, cache)
         jobs = []
         for r in items.itertuples():
             clean_variants = prompts.variants_for(r.dataset, inf["prompt_variants"], inf["concise_datasets"])
