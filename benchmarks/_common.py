@@ -9,18 +9,10 @@ from pathlib import Path
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
 def machine() -> dict:
-    return {"cpu": cpu_model(), "cpus": os.cpu_count(), "platform": platform.platform(),
+    from vlmrobust.provenance import cpu_model
+
+    return {"cpu": cpu_model() or platform.processor() or "unknown", "cpus": os.cpu_count(), "platform": platform.platform(),
             "python": platform.python_version(),
             "when": datetime.now(timezone.utc).isoformat(timespec="seconds")}
 

@@ -73,13 +73,13 @@ def record(run: str, params: dict, params_file: str, notebook: dict | None = Non
         "git": git, "packages": package_versions(),
         "platform": {"python": sys.version.split()[0], "system": platform.platform(),
                      "machine": platform.machine(), "processor": platform.processor(),
-                     "cpu": _cpu_model(), "cores": os.cpu_count()},
+                     "cpu": cpu_model(), "cores": os.cpu_count()},
         "updated": now(), "notebooks": dict(sorted(notebooks.items())),
     }
     return artifacts.write_text(path, json.dumps(info, indent=2, default=str))
 
 
-def _cpu_model() -> str | None:
+def cpu_model() -> str | None:
     """The CPU's model name (Linux), so that timings say which machine they come from."""
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
