@@ -31,25 +31,19 @@ from _common import write  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from vlmrobust import artifacts, inference, models, params, paths, vision_cache  # noqa: E402
-from vlmrobust.design import enabled_models, run_models  # noqa: E402
+from vlmrobust import artifacts, inference, params  # noqa: E402
+from vlmrobust.design import run_models  # noqa: E402
 
 
 def run_setting(p, work, batch, cache_mb, store_root):
-    """All models once; returns ({model: seconds}, predictions frame, cache stats)."""
-    cache = vision_cache.VisionCache(cache_mb) if cache_mb else None
-    specs = enabled_models(p)
-    seconds = {}
-    for name in run_models(p):
-        lm = models.load(name, specs[name], "demo", "cpu")
-        if cache is not None:
-            vision_cache.attach(lm.model, cache)
-        store = inference.PredictionStore(store_root, name)
-        st = inference.run_model(lm, work, store, paths.run_dir("demo") / "corruptions", batch,
-                                 p["inference"]["max_new_tokens"], p["inference"]["chunk_size"], progress=False)
-        seconds[name] = st["seconds"]
+    """All models once through ``inference.run_all``; returns ({model: seconds}, predictions, cache use)."""
+    q = {**p, "inference": {**p["inference"], "batch_size": batch, "vision_cache_mb": cache_mb}}
+    stats = inference.run_all(q, work, run_models(p), store_root, progress=False)
+    seconds = dict(zip(stats["model"], stats["seconds"]))
     preds = {n: inference.PredictionStore(store_root, n).read() for n in seconds}
-    return seconds, preds, (cache.stats() if cache else None)
+    hits = int(stats["vision_cache_hits"].sum()) if "vision_cache_hits" in stats else None
+    misses = int(stats["vision_cache_misses"].sum()) if "vision_cache_misses" in stats else None
+    return seconds, preds, ({"hits": hits, "misses": misses} if cache_mb else None)
 
 
 def compare(a, b) -> dict:

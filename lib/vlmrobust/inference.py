@@ -320,23 +320,18 @@ def run_model(lm, work: pd.DataFrame, store: PredictionStore, corr_root: Path, b
     return stats
 
 
-def run(params: dict, progress: bool = True, only_models: list[str] | None = None) -> pd.DataFrame:
-    """Run every model of the run over the manifest; returns a throughput table."""
-    run_name = params["run"]
-    inf = params["inference"]
-    samples = artifacts.read(run_name, artifacts.SAMPLES)
-    manifest = artifacts.read(run_name, artifacts.MANIFEST)
-    work = plan(samples, manifest, inf["prompt_variants"], inf["concise_datasets"], inf["shard"], text_settings(params))
-    names = only_models or run_models(params)
+def run_all(params: dict, work: pd.DataFrame, names: list[str], root: Path, checked: dict | None = None,
+            progress: bool = True) -> pd.DataFrame:
+    """Each model in turn over ``work``, predictions into ``root`` (one store per model), with the
+    run's batch size and vision cache; returns a throughput table. ``checked``: ``models.check``'s
+    results per model, when the caller ran it."""
+    run_name, inf = params["run"], params["inference"]
     specs = enabled_models(params)
-    # fail before any weights load: sources, quantisation, chat templates
-    checked = {name: models_mod.check(name, specs[name], run_name, inf["device"]) for name in names}
-    root = paths.run_dir(run_name) / "predictions"
     corr_root = paths.run_dir(run_name) / "corruptions"
     cache = vision_cache.VisionCache(inf["vision_cache_mb"]) if inf["vision_cache_mb"] else None
     rows = []
     for name in names:
-        lm = models_mod.load(name, specs[name], run_name, inf["device"], checked=checked.pop(name))
+        lm = models_mod.load(name, specs[name], run_name, inf["device"], checked=(checked or {}).pop(name, None))
         cached = cache is not None and vision_cache.attach(lm.model, cache)
         before = cache.stats() if cached else None
         store = PredictionStore(root, name, inf["shard"])
@@ -353,3 +348,17 @@ def run(params: dict, progress: bool = True, only_models: list[str] | None = Non
         del lm
         gc.collect()
     return pd.DataFrame(rows)
+
+
+def run(params: dict, progress: bool = True, only_models: list[str] | None = None) -> pd.DataFrame:
+    """Run every model of the run over the manifest; returns a throughput table."""
+    run_name = params["run"]
+    inf = params["inference"]
+    samples = artifacts.read(run_name, artifacts.SAMPLES)
+    manifest = artifacts.read(run_name, artifacts.MANIFEST)
+    work = plan(samples, manifest, inf["prompt_variants"], inf["concise_datasets"], inf["shard"], text_settings(params))
+    names = only_models or run_models(params)
+    specs = enabled_models(params)
+    # fail before any weights load: sources, quantisation, chat templates
+    checked = {name: models_mod.check(name, specs[name], run_name, inf["device"]) for name in names}
+    return run_all(params, work, names, paths.run_dir(run_name) / "predictions", checked, progress)

@@ -85,10 +85,9 @@ def attach(model, cache: VisionCache) -> bool:
     tower = find_tower(model)
     if tower is None:
         return False
-    if getattr(tower, "_vlmrobust_cached", False):
-        return True
+    # the tower's own forward, also when a cache was attached before (attaching again replaces it)
+    inner_forward = getattr(tower, "_vlmrobust_inner_forward", tower.forward)
     digest = tower_digest(tower)
-    inner_forward = tower.forward
 
     def forward(pixel_values=None, *args, **kwargs):
         wants_more = args or kwargs.get("output_hidden_states") or kwargs.get("output_attentions") \
@@ -111,5 +110,5 @@ def attach(model, cache: VisionCache) -> bool:
         return BaseModelOutputWithPooling(last_hidden_state=torch.stack(found))
 
     tower.forward = forward
-    tower._vlmrobust_cached = True
+    tower._vlmrobust_inner_forward = inner_forward
     return True
