@@ -28,11 +28,21 @@
 # | (vision) | dense supervised pretraining of the vision tower: which object is centred in each image-token cell, its size, the sign's word; the temporary head is discarded | the pretrained SigLIP encoder a real VLM starts from |
 # | `pt` | caption pretraining | a raw pretrained checkpoint (`gemma-3-4b-pt`) |
 # | `it` | instruction tuning from `pt`: verbose answers unless asked to be concise | an SFT / instruction-tuned model |
-# | `po` | preference optimisation from `it` (DPO + SFT, MPO-style) | `InternVL2.5-2B-MPO` |
+# | `po` | preference optimisation from `it` (DPO + SFT, MPO-style) on the rendered images | `InternVL2.5-2B-MPO` |
+# | `po-aug` | `po`'s recipe exactly, but the preference pairs' images vary in brightness, contrast, gamma, blur, noise and compression | the paper's hypothesis (section 4.4): preference data exposes a model to more image conditions |
 #
-# The pairs of the demo run are Z0 = (it, po), the clean alignment ablation the paper's P0 is,
-# and Z1 = (pt, it), the paper's Gemma pre-training confound. Models are saved with
-# `save_pretrained` and later loaded by notebook 02 exactly like a hub checkpoint.
+# The demo's pairs are the instrument's controls, so that a reader can see the pipeline find an
+# effect that is there and find none where there is none:
+#
+# | pair | base, aligned | control | what it must show |
+# | --- | --- | --- | --- |
+# | Z0 | it, po | negative | no robustness effect is planted: Rel. mCE intervals contain 1 |
+# | Z2 | it, po-aug | positive | a planted robustness effect: Rel. mCE well below 1, intervals below 1 |
+# | Z1 | pt, it | the confound | the paper's Gemma pre-training confound: a raw checkpoint that does not answer in format |
+#
+# `po-aug`'s augmentations are written for the zoo (`vlmrobust/zoo/augment.py`), not the evaluated
+# ImageNet-C implementations, so the effect has to transfer to the evaluated corruptions. Models
+# are saved with `save_pretrained` and later loaded by notebook 02 exactly like a hub checkpoint.
 #
 # Training is skipped when a zoo with the same configuration hash exists (`make zoo` forces it).
 # This notebook is skipped by `make reproduce` when the params name no zoo (paper runs).
@@ -56,7 +66,7 @@ print(f"zoo directory {ZOO}; config hash {vr.zoo.config_hash(CFG)}")
 {k: v for k, v in CFG.items() if k != "dir"}
 
 # %% [markdown]
-# ## Train (or reuse) pt -> it -> po
+# ## Train (or reuse) pt -> it -> po and po-aug
 
 # %%
 if FORCE or not vr.zoo.is_trained(ZOO, CFG):
@@ -81,10 +91,8 @@ vr.plots.save(fig, RUN, "zoo_loss_curves")
 
 # %% [markdown]
 # What the vision tower learned before any text: per-cell accuracy of the (discarded)
-# pretraining head on held-out scenes. Chance: colour 1/6, shape 1/4, word 1/24. Colour is
-# learned first; shapes come late to a 1 M-parameter ViT trained from scratch (0.46 after
-# 1,200 steps, 0.85 after the demo's 2,000), the sign's word never (it stays at chance in every
-# setting tried, see the README), which is why synth-text stays near zero for every stage.
+# pretraining head on held-out scenes (the word: which of the six words, read on the sign's
+# centre cell). Chance: colour 1/6, shape 1/4, word 1/6.
 
 # %%
 probe = pd.Series(info["vision"]["probe"], name="held-out cell accuracy").to_frame()
@@ -95,9 +103,10 @@ probe.round(3)
 # ## Does the zoo behave like the paper's models?
 #
 # Held-out evaluation items (a different seed stream from the training split), clean and under
-# the run's corruptions at its highest severity (the demo: the four pilot corruptions at severity
-# 5), run through the pipeline's own pieces: the corruptions and seeds of notebook 01, the prompt
-# variants and prompt style each model gets in notebook 02, the paper's scorers of notebook 03.
+# the run's corruptions at every severity (the demo: the four pilot corruptions at 1, 3 and 5;
+# `pt` on clean items only: it enters no control), run through the pipeline's own pieces: the
+# corruptions and seeds of notebook 01, the prompt variants and prompt style each model gets in
+# notebook 02, the paper's scorers of notebook 03.
 
 # %%
 ev = vr.zoo.evaluate(P)
@@ -109,8 +118,28 @@ table["mean"] = table.mean(axis=1)
 vr.artifacts.write_table(table, RUN, "zoo_accuracy")
 table.round(3)
 
+# %% [markdown]
+# ### The controls
+#
+# Rel. mCE of each zoo pair on the held-out items, with its paired item-bootstrap interval,
+# computed by notebook 03's own function (`analyses.ce_tables.bootstrap`, the run's reference
+# `it`). The negative control Z0 should straddle 1; the positive control Z2 should sit below it.
+
 # %%
-goals = vr.zoo.goals(ev)
+ctl = vr.zoo.controls(ev, P)
+vr.artifacts.write_table(ctl, RUN, "zoo_controls", index=False)
+fig = vr.plots.control_intervals(ctl, title=f"Zoo controls on held-out items: Rel. mCE with paired "
+                                            f"bootstrap {CI:.0%} intervals")
+vr.plots.save(fig, RUN, "zoo_controls")
+ctl.round(3)
+
+# %% [markdown]
+# ### The goals
+#
+# Each goal of the zoo (README, "The demo zoo"), measured on the held-out items.
+
+# %%
+goals = vr.zoo.goals(ev, P)
 vr.artifacts.write_table(goals, RUN, "zoo_goals", index=False)
 goals
 

@@ -67,7 +67,9 @@ def test_same_seed_same_bytes_different_seed_different_bytes():
 
 GOLDEN = {  # sha256 of item 0's PNG under the pinned Pillow (pyproject.toml)
     ("synth-spatial", 0): "656747cbab4d5fe9bcb976dacac5c6946d03cfe17c9fd22a232b0fe84c106957",
-    ("synth-text", 0): "c9aefa01dcc5e91057cbf939d157c7f15f1b19efea997470244cb7c91430cfc2",
+    # synth-text v2 (demo zoo v2): six bold sign words
+    ("synth-text", 0): "c47f3908d938ed62cbaf0a646a02106bac52ce89c7a29920e7b8605b8f04c1c7",
+    ("synth-text", 1): "6a85dc5f3e20827f151c3dba769dc5c61cb662f825d09f4d777198e2badfe98a",
 }
 
 

@@ -6,6 +6,7 @@ import json
 import math
 import random
 
+import numpy as np
 import pytest
 import torch
 from PIL import Image
@@ -47,15 +48,15 @@ def test_scene_targets_put_each_object_in_its_centre_cell():
     scene = {"objects": [{"shape": "circle", "colour": "red", "size": "small", "x": 30, "y": 30, "r": 9},
                          {"shape": "square", "colour": "blue", "size": "large", "x": 40, "y": 40, "r": 22},
                          {"shape": "diamond", "colour": "gray", "size": "medium", "x": 200, "y": 120, "r": 14}],
-             "sign": "taxi", "sign_box": [60, 170, 120, 200]}
+             "sign": "stop", "sign_box": [60, 170, 120, 200]}
     t = zoo.scene_targets(scene, grid=4)  # cells of 56 px, row-major
     assert t.shape == (16, 3)
     blue_sq = 1 + zoo.OBJECT_CLASSES.index(("blue", "square"))
     assert tuple(t[0]) == (blue_sq, 1 + zoo.SIZE_CLASSES.index("large"), 0)  # the larger of two in cell 0
     assert t[2 * 4 + 3, 0] == 1 + zoo.OBJECT_CLASSES.index(("gray", "diamond"))
-    taxi = 1 + synthetic.WORDS.index("taxi")
-    assert {k for k in range(16) if t[k, 2] == taxi} == {3 * 4 + 1, 3 * 4 + 2}  # x 60-120 spans columns 1, 2
-    assert (t[:, 0] > 0).sum() == 2 and (t[:, 2] > 0).sum() == 2
+    stop = 1 + synthetic.WORDS.index("stop")
+    assert {k for k in range(16) if t[k, 2] == stop} == {3 * 4 + 1}  # the sign's centre (90, 185): row 3, column 1
+    assert (t[:, 0] > 0).sum() == 2 and (t[:, 2] > 0).sum() == 1
 
 
 def test_rendered_scenes_record_what_scene_targets_need():
@@ -157,15 +158,19 @@ def test_cached_tower_states_give_the_loss_that_pixels_give():
 
 def test_micro_zoo_trains_saves_and_loads_through_the_inference_path(tmp_path):
     info = zoo.train(tmp_path / "zoo", {**TINY, "dir": str(tmp_path / "zoo")}, progress=False, log=lambda m: None)
-    assert set(info["stages"]) == {"pt", "it", "po"}
-    assert [len(s["loss"]) for s in info["stages"].values()] == [2, 2, 2]
+    assert list(info["stages"]) == ["pt", "it", "po", "po-aug"]
+    assert [len(s["loss"]) for s in info["stages"].values()] == [2, 2, 2, 2]
     assert len(info["vision"]["loss"]) == 2 and set(info["vision"]["probe"]) == {"colour", "shape", "empty", "word"}
     assert info["stages"]["it"]["weights"] != info["stages"]["po"]["weights"]  # po moved away from it
+    assert info["stages"]["po"]["weights"] != info["stages"]["po-aug"]["weights"]  # other images, other weights
+    # po-aug is po's recipe with other images, and nothing else
+    r, r_aug = info["stages"]["po"]["recipe"], info["stages"]["po-aug"]["recipe"]
+    assert {k for k in r if r[k] != r_aug[k]} == {"images"} and set(r) == set(r_aug)
     from safetensors.torch import load_file
 
-    w = {st: load_file(tmp_path / "zoo" / st / "model.safetensors") for st in ("pt", "po")}
+    w = {st: load_file(tmp_path / "zoo" / st / "model.safetensors") for st in ("pt", "po", "po-aug")}
     tower = [k for k in w["pt"] if "vision_tower." in k]
-    assert tower and all(torch.equal(w["pt"][k], w["po"][k]) for k in tower)  # frozen after vision pretraining
+    assert tower and all(torch.equal(w["pt"][k], w[s][k]) for k in tower for s in ("po", "po-aug"))  # frozen
     proj = next(k for k in w["pt"] if k.endswith("mm_input_projection_weight"))
     assert not torch.equal(w["pt"][proj], w["po"][proj])  # the projector keeps learning
     assert zoo.is_trained(tmp_path / "zoo", params.zoo_config(TINY))
@@ -180,6 +185,40 @@ def test_micro_zoo_trains_saves_and_loads_through_the_inference_path(tmp_path):
     assert isinstance(out[0]["response"], str)
 
 
+def test_po_aug_pairs_are_po_pairs_with_other_images():
+    """The positive control's data: the same prompts, chosen and rejected answers as po's, in the
+    same order; only the images differ (most of them), and the augmentation is a pure function
+    of the seed."""
+    cfg = params.zoo_config(TINY)
+    proc = zoo.build_processor(cfg)
+    items = zoo.training_items(cfg)
+    pairs = zoo.preference_examples(items, proc, random.Random(0))
+    a = zoo.augment_all([e.image for e in pairs], seed=6)
+    aug = zoo.with_images(pairs, a)
+    assert [(e.prompt, e.target, e.rejected) for e in aug] == [(e.prompt, e.target, e.rejected) for e in pairs]
+    changed = sum(x.image != y.image for x, y in zip(aug, pairs))
+    assert changed >= len(pairs) // 2
+    assert zoo.augment_all([e.image for e in pairs], seed=6) == a  # deterministic
+    assert zoo.augment_all([e.image for e in pairs], seed=7) != a
+    for blob in a:
+        assert Image.open(io.BytesIO(blob)).size == (224, 224)
+    r, r_aug = zoo.preference_recipe(cfg, augmented=False), zoo.preference_recipe(cfg, augmented=True)
+    assert {k for k in r if r[k] != r_aug[k]} == {"images"}
+
+
+def test_each_augmentation_changes_the_image_and_is_seeded():
+    from vlmrobust.zoo import augment
+
+    item = synthetic.make_item("synth-vqa", 1, seed=0)
+    im = Image.open(io.BytesIO(item["image"])).convert("RGB")
+    base = np.asarray(im, dtype=float)
+    for name, f in augment.AUGMENTATIONS.items():
+        out = [np.asarray(f(im, random.Random(s)), dtype=float) for s in (1, 1, 2)]
+        assert out[0].shape == base.shape, name
+        assert np.abs(out[0] - base).mean() > 0.5, f"{name} left the image unchanged"
+        assert np.array_equal(out[0], out[1]) and not np.array_equal(out[0], out[2]), name
+
+
 def test_training_is_deterministic(tmp_path):
     a = zoo.train(tmp_path / "a", {**TINY, "dir": "a"}, progress=False, log=lambda m: None)
     b = zoo.train(tmp_path / "b", {**TINY, "dir": "b"}, progress=False, log=lambda m: None)
@@ -189,7 +228,7 @@ def test_training_is_deterministic(tmp_path):
 def test_demo_params_spell_out_the_table_of_defaults():
     demo = params.load("params/demo.yaml")["zoo"]
     assert demo == {**params.DEFAULTS["zoo"], "dir": demo["dir"]}
-    assert zoo.config_hash(demo) == "30f9a07b3f6f"  # the README's demo zoo: a refactor must not move it
+    assert zoo.config_hash(demo) == "0a167ba0a442"  # the README's demo zoo: a refactor must not move it
 
 
 def test_format_ok_wants_an_answer_of_the_kind_the_question_asks_for():
@@ -209,12 +248,13 @@ def test_goal_check_takes_its_conditions_and_models_from_the_run():
     assert zoo.evaluate.__module__ == "vlmrobust.zoo.goal_check"
     from vlmrobust.zoo import goal_check as ev
 
-    assert ev.conditions(p) == [("none", 0)] + [(c, 5) for c in
-                                                 ("gaussian_noise", "defocus_blur", "brightness", "jpeg_compression")]
+    assert ev.conditions(p) == [("none", 0)] + [(c, s) for c in ("gaussian_noise", "defocus_blur", "brightness",
+                                                                 "jpeg_compression") for s in (1, 5)]
     p2 = params.load("params/smoke.yaml", {"corruptions": {"suite": ["fog"], "severities": [2, 3]}})
-    assert ev.conditions(p2) == [("none", 0), ("fog", 3)]
+    assert ev.conditions(p2) == [("none", 0), ("fog", 2), ("fog", 3)]
     found = zoo.stage_models(p)
-    assert {s: name for s, (name, _) in found.items()} == {"pt": "zoo-pt", "it": "zoo-it", "po": "zoo-po"}
+    assert {s: name for s, (name, _) in found.items()} == {"pt": "zoo-pt", "it": "zoo-it", "po": "zoo-po",
+                                                            "po-aug": "zoo-po-aug"}
     assert found["pt"][1]["prompt_style"] == "completion"  # the run's own prompt style, not a rule of the zoo's
     p3 = params.load("params/smoke.yaml", {"models": {"zoo-po": {"source": "elsewhere/po"}}})
     with pytest.raises(ValueError, match=r"stage\(s\) \['po'\]"):

@@ -44,7 +44,7 @@ import pandas as pd
 
 from ..prompts import LETTERS
 from .scenes import (COLOURS, LIGHTING, NUMBER_WORDS, OBJECT_SIZES, RELATIONS, SHAPES, SIZE, STYLES,  # noqa: F401
-                     SYNONYMS, WORDS, Obj, font, layout, render)  # (re-exported: the benchmark's vocabulary)
+                     SYNONYMS, WORDS, Obj, font, layout, render, stroke)  # (re-exported: the benchmark's vocabulary)
 
 TASKS = {"synth-spatial": "spatial", "synth-vqa": "vqa", "synth-text": "text", "synth-mcq": "mcq"}
 
@@ -117,11 +117,14 @@ def _q_spatial(rng: random.Random):
     return objs, None, q, ans, [ans], kind, a
 
 
+MAX_COUNT = 4  # counting questions ask for 1 to MAX_COUNT objects of one shape
+
+
 def _q_vqa(rng: random.Random):
     kind = rng.choice(("colour", "count", "shape"))
     if kind == "count":
         shape = rng.choice(SHAPES)
-        k = rng.randint(1, 4)
+        k = rng.randint(1, MAX_COUNT)
         others = rng.randint(0, 5 - k)
         objs, _ = layout(rng, k + others, None)
         for i, o in enumerate(objs):
@@ -148,14 +151,14 @@ def _q_vqa(rng: random.Random):
     return objs, None, q, ans, _annotators(rng, ans, wrong), kind, target
 
 
-TEXT_SIZES = {"small": (13, 18), "medium": (20, 28), "large": (30, 42)}  # font pixel sizes
+TEXT_SIZES = {"small": (14, 18), "medium": (22, 28), "large": (32, 40)}  # font pixel sizes
 
 
 def _q_text(rng: random.Random):
     word = rng.choice(WORDS)
     size = rng.choice(list(TEXT_SIZES))
     font_size = rng.randint(*TEXT_SIZES[size])
-    l, t, r, b = font(font_size).getbbox(word.upper())
+    l, t, r, b = font(font_size).getbbox(word.upper(), stroke_width=stroke(font_size))
     pad = max(6, font_size // 3)
     objs, box = layout(rng, rng.randint(0, 2), (r - l + 2 * pad, b - t + 2 * pad))
     dark = rng.random() < 0.5

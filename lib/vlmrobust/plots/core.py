@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 
 import matplotlib.pyplot as plt
+import seaborn as sns
 import numpy as np
 from PIL import Image
 
@@ -216,3 +217,30 @@ def accuracy_by_condition(acc, x: str, hue: str, facet: str, title: str, ylabel:
     sns.move_legend(g, "upper left", bbox_to_anchor=(1.0, 0.85), frameon=False, fontsize=7, title=hue)
     g.tight_layout()  # the grid's own layout keeps room for the legend outside the panels
     return g.figure
+
+
+def control_intervals(ctl, title: str):
+    """Rel. mCE of the zoo's pairs per task with their bootstrap intervals, against the line at 1
+    (no difference) and the positive control's target (0.85): the controls at a glance."""
+    from ..zoo.goal_check import POSITIVE_REL_MCE
+
+    labels = [f"{p} ({c})" for p, c in zip(ctl["pair"], ctl["control"])]
+    ctl = ctl.assign(label=labels)
+    order = list(dict.fromkeys(labels))
+    datasets = list(dict.fromkeys(ctl["dataset"]))
+    fig, ax = plt.subplots(figsize=(7, 0.5 * len(datasets) * len(order) + 1.5))
+    colours = dict(zip(order, sns.color_palette("colorblind", len(order))))
+    for j, lab in enumerate(order):
+        g = ctl[ctl["label"] == lab].set_index("dataset").reindex(datasets)
+        y = np.arange(len(datasets)) + (j - (len(order) - 1) / 2) * 0.25
+        ax.errorbar(g["estimate"], y, xerr=[g["estimate"] - g["ci_lo"], g["ci_hi"] - g["estimate"]], fmt="o",
+                    color=colours[lab], label=lab, capsize=3)
+    ax.axvline(1.0, color="black", linewidth=0.8)
+    ax.axvline(POSITIVE_REL_MCE, color="grey", linestyle="--", linewidth=0.8, label=f"positive target {POSITIVE_REL_MCE}")
+    ax.set_yticks(np.arange(len(datasets)), datasets)
+    ax.invert_yaxis()
+    ax.set_xlabel("Rel. mCE (aligned vs base; < 1: the aligned model is more robust)")
+    ax.legend(fontsize=8, loc="best")
+    ax.set_title(title, fontsize=10)
+    fig.tight_layout()
+    return fig

@@ -11,13 +11,18 @@ import hashlib
 import json
 import math
 
-STAGES = ("pt", "it", "po")  # the saved checkpoints, in training order
+STAGES = ("pt", "it", "po", "po-aug")  # the saved checkpoints, in training order
 NOT_HASHED = ("dir", "eval_items", "threads")  # do not change the weights (threads: same result on one machine)
+# The recipe's version: bumped when the code that trains the zoo changes what it trains (not only
+# its settings), so that a zoo cached under the old recipe is never reused. 2: demo zoo v2 (six bold
+# sign words read on the sign's centre cell, po-aug).
+RECIPE_VERSION = 2
 
 
 def config_hash(cfg: dict) -> str:
     """Hash of everything that determines the weights (not where they are stored)."""
     key = {k: v for k, v in cfg.items() if k not in NOT_HASHED}
+    key["recipe_version"] = RECIPE_VERSION
     return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:12]
 
 

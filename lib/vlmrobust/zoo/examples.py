@@ -62,11 +62,8 @@ def scene_targets(scene: dict | str, grid: int, image_size: int = synthetic.SIZE
         out[k, 1] = 1 + SIZE_CLASSES.index(o["size"])
     if s.get("sign") and s.get("sign_box"):
         x0, y0, x1, y1 = s["sign_box"]
-        word = 1 + synthetic.WORDS.index(s["sign"])
-        for gy in range(grid):
-            for gx in range(grid):
-                if x0 < (gx + 1) * cell and x1 > gx * cell and y0 < (gy + 1) * cell and y1 > gy * cell:
-                    out[gy * grid + gx, 2] = word
+        k = int(((y0 + y1) / 2) // cell) * grid + int(((x0 + x1) / 2) // cell)
+        out[k, 2] = 1 + synthetic.WORDS.index(s["sign"])
     return out
 
 

@@ -22,9 +22,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from .. import corruptions, inference, models, prompts, vision_cache
+from .. import corruptions, design, inference, models, prompts, vision_cache
 from ..answer_format import format_ok
-from ..data import DATASETS, load_benchmark
+from ..data import DATASETS, load_benchmark, synthetic
 from ..design import MAIN_VARIANT
 from ..progress import bar as progress_bar
 from ..scoring import score_response
@@ -55,9 +55,12 @@ def stage_models(params: dict) -> dict[str, tuple[str, dict]]:
 
 
 def conditions(params: dict) -> list[tuple[str, int]]:
-    """Clean, then every corruption of the run's suite at the run's highest severity."""
+    """Clean, then every corruption of the run's suite at every severity of the run."""
     suite = corruptions.resolve_suite(params["corruptions"]["suite"])
-    return corruptions.conditions_for(suite, [max(params["corruptions"]["severities"])])
+    return corruptions.conditions_for(suite, params["corruptions"]["severities"])
+
+
+CLEAN_ONLY = ("pt",)  # pt enters no control; it is checked on clean items only (answer format)
 
 
 def evaluate(params: dict, batch_size: int | None = None, max_new_tokens: int = 24,
@@ -84,7 +87,7 @@ def evaluate(params: dict, batch_size: int | None = None, max_new_tokens: int = 
         jobs = []
         for r in items.itertuples():
             clean_variants = prompts.variants_for(r.dataset, inf["prompt_variants"], inf["concise_datasets"])
-            for c, sev in conds:
+            for c, sev in (conds[:1] if stage in CLEAN_ONLY else conds):
                 for variant in (clean_variants if c == corruptions.CLEAN else [MAIN_VARIANT]):
                     jobs.append((r, c, sev, variant))
         for k in progress_bar(range(0, len(jobs), batch_size), desc=f"evaluate {stage}", disable=not progress):
@@ -98,19 +101,92 @@ def evaluate(params: dict, batch_size: int | None = None, max_new_tokens: int = 
                 sc = score_response(scorer, o["response"], r.answers, r.answer, r.options)
                 rows.append({"model": stage, "dataset": r.dataset, "sample_id": r.sample_id, "corruption": c,
                              "severity": sev, "prompt_variant": v, "response": o["response"],
-                             "score": sc["score"], "format_ok": format_ok(scorer, r.question_type, o["response"],
+                             "score": sc["score"], "question_type": r.question_type,
+                             "n_options": len(r.options), "format_ok": format_ok(scorer, r.question_type, o["response"],
                                                                           r.options)})
     return pd.DataFrame(rows)
 
 
-def goals(ev: pd.DataFrame) -> pd.DataFrame:
-    """The zoo's goals, measured: one row per goal with the value, the target and a verdict."""
+CONTROLS = {("it", "po"): "negative", ("it", "po-aug"): "positive"}  # (base, aligned) stages -> control
+POSITIVE_REL_MCE = 0.85  # the positive control's Rel. mCE must be at most this (and its interval below 1)
+
+
+def chance(question_type: str, n_options: int) -> float:
+    """Accuracy of a uniform guess over the answer space of an item's question type."""
+    if n_options:
+        return 1.0 / n_options
+    space = {"relation_yesno": 2, "relation_shape": len(synthetic.SHAPES), "shape": len(synthetic.SHAPES),
+             "relation_colour": len(synthetic.COLOURS), "colour": len(synthetic.COLOURS),
+             "count": synthetic.MAX_COUNT, "ocr": len(synthetic.WORDS)}
+    return 1.0 / space[question_type]
+
+
+def stage_params(params: dict) -> dict:
+    """The run's params with its pairs and reference renamed from model names to zoo stages, keeping
+    the pairs the goal check evaluates under corruption (not pt's): notebook 03's functions then
+    compute the controls on the goal check's held-out items unchanged."""
+    stage_of = {name: stage for stage, (name, _) in stage_models(params).items()}
+    ps = {}
+    for pid, q in design.enabled_pairs(params).items():
+        b, a = stage_of.get(q["base"]), stage_of.get(q["aligned"])
+        if b and a and b not in CLEAN_ONLY and a not in CLEAN_ONLY:
+            ps[pid] = {**q, "base": b, "aligned": a}
+    ref = stage_of.get(params["reference"])
+    if ref is None or ref in CLEAN_ONLY:
+        raise ValueError(f"params 'reference' = {params['reference']!r} is not the zoo's it, po or po-aug "
+                         "checkpoint; the zoo's controls are measured against the reference")
+    return {**params, "pairs": ps, "reference": ref,
+            "benchmark": {**params["benchmark"], "datasets": list(TASKS)}}
+
+
+def controls(ev: pd.DataFrame, params: dict) -> pd.DataFrame:
+    """Rel. mCE (``rel_mce_ratio``) of the zoo's pairs per task with its paired-bootstrap interval,
+    computed by notebook 03's own function (``analyses.ce_tables.bootstrap``); ``control`` says which
+    pair is the negative and which the positive control."""
+    from ..analyses import ce_tables
+
+    zp = stage_params(params)
+    if not zp["pairs"]:
+        return pd.DataFrame(columns=["pair", "control", "dataset", "estimate", "ci_lo", "ci_hi"])
+    boot = ce_tables.bootstrap(ev, zp)
+    out = boot[boot["statistic"] == "rel_mce_ratio"].copy()
+    roles = {pid: CONTROLS.get((q["base"], q["aligned"]), "-") for pid, q in zp["pairs"].items()}
+    out["control"] = out["pair"].map(roles)
+    return out[["pair", "control", "dataset", "estimate", "ci_lo", "ci_hi", "share_undefined", "n_items"]]
+
+
+def goals(ev: pd.DataFrame, params: dict) -> pd.DataFrame:
+    """The zoo's goals, measured on held-out items: one row per goal with the value, the target
+    and a verdict. Chance per task is the mean over its items of ``chance`` (a uniform guess)."""
     clean = ev[(ev["corruption"] == corruptions.CLEAN) & (ev["prompt_variant"] == MAIN_VARIANT)]
     acc = clean.groupby(["model", "dataset"])["score"].mean().unstack()
+    base = clean[clean["model"] == "it"]
+    chance_of = base.assign(c=[chance(q, n) for q, n in zip(base["question_type"], base["n_options"])]
+                            ).groupby("dataset")["c"].mean()
     rows = []
-    for m in ("it", "po"):
-        v = float(acc.loc[m].mean())
-        rows.append((f"{m}: clean accuracy, mean of the four tasks (concise prompt)", v, ">= 0.70", v >= 0.70))
+    for d in TASKS:
+        v, c = float(acc.loc["it", d]), float(chance_of[d])
+        rows.append((f"it: clean accuracy on {d} (chance {c:.2f})", v, f">= {c + 0.25:.2f} (chance + 0.25)",
+                     v >= c + 0.25))
+    v = float(acc.loc["it"].mean())
+    rows.append(("it: clean accuracy, mean of the four tasks", v, ">= 0.55", v >= 0.55))
+    v = float(acc.loc["it", "synth-text"])
+    rows.append(("it: clean accuracy on synth-text (reading)", v, ">= 0.50", v >= 0.50))
+    it = ev[(ev["model"] == "it") & (ev["prompt_variant"] == MAIN_VARIANT)]
+    top = it["severity"].max()
+    by = it[(it["corruption"] == corruptions.CLEAN) | (it["severity"] == top)].groupby("corruption")["score"].mean()
+    v = float(by[corruptions.CLEAN] - by.drop(corruptions.CLEAN).mean())
+    rows.append((f"it: accuracy lost at severity {top}, mean over the run's corruptions", v, ">= 0.10", v >= 0.10))
+    ctl = controls(ev, params)
+    pos, neg = ctl[ctl["control"] == "positive"], ctl[ctl["control"] == "negative"]
+    k = int(((pos["estimate"] <= POSITIVE_REL_MCE) & (pos["ci_hi"] < 1)).sum())
+    rows.append((f"positive control {'/'.join(pos['pair'].unique()) or '(none in the run)'} (it, po-aug): tasks "
+                 f"with Rel. mCE <= {POSITIVE_REL_MCE} and interval below 1", k, ">= 2 of 4", k >= 2))
+    v = float(acc.loc["po-aug"].mean() - acc.loc["po"].mean())
+    rows.append(("po-aug minus po: clean accuracy, mean of the four tasks", v, "within +-0.05", abs(v) <= 0.05))
+    k = int(((neg["ci_lo"] <= 1) & (neg["ci_hi"] >= 1)).sum())
+    rows.append((f"negative control {'/'.join(neg['pair'].unique()) or '(none in the run)'} (it, po): tasks whose "
+                 "interval contains 1", k, ">= 3 of 4", k >= 3))
     plain = ev[(ev["corruption"] == corruptions.CLEAN) & (ev["prompt_variant"] == "plain") & (ev["model"] == "it")]
     for d in ("synth-vqa", "synth-text"):
         drop = float(acc.loc["it", d] - plain[plain["dataset"] == d]["score"].mean())
@@ -119,9 +195,4 @@ def goals(ev: pd.DataFrame) -> pd.DataFrame:
     pt = clean[clean["model"] == "pt"]
     v = float(pt["format_ok"].mean())
     rows.append(("pt: share of responses in the expected answer format", v, "rare (<= 0.20)", v <= 0.20))
-    it = ev[(ev["model"] == "it") & (ev["prompt_variant"] == MAIN_VARIANT)]
-    by = it.groupby(["corruption"])["score"].mean()
-    v = float(by[corruptions.CLEAN] - by.drop(corruptions.CLEAN).mean())
-    rows.append(("it: accuracy lost at the highest severity, mean over the run's corruptions", v, ">= 0.10",
-                 v >= 0.10))
     return pd.DataFrame(rows, columns=["goal", "measured", "target", "met"])

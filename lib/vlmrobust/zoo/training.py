@@ -14,6 +14,13 @@ The lineage mirrors how real models are made, on the synthetic benchmark's
 - ``po``: preference optimisation from ``it`` on pairs that prefer the correct concise
   answer to a wrong one: DPO plus an SFT term on the chosen answer (MPO-style, as
   InternVL2.5-MPO was made).
+- ``po-aug``: ``po``'s recipe exactly (same start, reference, pairs, order, steps, loss,
+  learning rate and seed: ``preference_recipe``) except that the pairs' images are varied in
+  their conditions (``augment``): the planted robustness effect of the positive control.
+
+The pairs: Z0 (it, po) is the negative control (alignment on clean images: no robustness
+effect is planted, so none should be found), Z2 (it, po-aug) the positive control (one is
+planted), Z1 (pt, it) the pre-training confound.
 
 Determinism: every stage seeds torch and Python from ``seed``; on one machine (same
 library versions and thread count) the same seed gives the same weights
@@ -38,6 +45,7 @@ from .batching import model_inputs, tower_states
 from .build import build_model, build_processor, weights_hash
 from ..params import zoo_config
 from .config import STAGES, config_hash, image_grid
+from .augment import augment_all
 from .examples import (TASKS, Example, caption_examples, preference_examples, sft_examples, training_items,
                        vision_examples)
 from .losses import mpo_loss, sequence_logps
@@ -71,6 +79,21 @@ def train_preference(model, reference, processor, examples: list[Example], steps
 
     return optimise(model, processor, examples, steps, batch_size, lr, 0.0, seed, desc, progress, loss_of,
                     states=states)
+
+
+def preference_recipe(cfg: dict, augmented: bool) -> dict:
+    """Everything that defines a preference stage's training: ``po`` and ``po-aug`` differ only in
+    ``images`` (``tests/test_zoo.py`` compares the two)."""
+    batch = max(2, cfg["batch_size"] // 2)
+    return {"start": "it", "reference": "it", "pairs": "preference_examples", "examples": cfg["steps"]["po"] * batch,
+            "steps": cfg["steps"]["po"], "batch_size": batch, "lr": cfg["lr"]["po"], "beta": cfg["dpo_beta"],
+            "sft_weight": cfg["sft_weight"], "seed": cfg["seed"] + 3, "tower": "frozen",
+            "images": "augmented (augment.augment_all, seed + 6)" if augmented else "as rendered"}
+
+
+def with_images(examples: list[Example], images: list[bytes]) -> list[Example]:
+    """The same examples (prompt, answers) with other images."""
+    return [Example(im, e.prompt, e.target, e.rejected, e.cells) for e, im in zip(examples, images, strict=True)]
 
 
 def is_trained(zoo_dir: Path, cfg: dict) -> bool:
@@ -141,12 +164,24 @@ def train(zoo_dir: str | Path, cfg: dict, progress: bool = True,
     reference = copy.deepcopy(model)
     for p in reference.parameters():
         p.requires_grad_(False)
+    # One set of pairs for both preference stages: as many as the stage's steps consume (one
+    # epoch), so that only the images po-aug actually sees are augmented and encoded.
+    r = preference_recipe(cfg, augmented=False)
+    pairs = preference_examples(items, processor, rng)[:r["examples"]]
     t = time.perf_counter()
-    losses = train_preference(model, reference, processor, preference_examples(items, processor, rng),
-                              cfg["steps"]["po"], max(2, cfg["batch_size"] // 2), cfg["lr"]["po"],
-                              cfg["dpo_beta"], cfg["sft_weight"], cfg["seed"] + 3, "po (MPO-style)", progress,
-                              states)
-    save("po", model, losses, time.perf_counter() - t)
+    augmented = with_images(pairs, augment_all([e.image for e in pairs], cfg["seed"] + 6))
+    states.update(tower_states(model, processor, [e.image for e in augmented], progress=progress))
+    info["po-aug_augmentation_seconds"] = round(time.perf_counter() - t, 1)
+    for stage, examples in (("po", pairs), ("po-aug", augmented)):
+        recipe = preference_recipe(cfg, augmented=stage == "po-aug")
+        policy = copy.deepcopy(reference).requires_grad_(True)
+        policy.model.vision_tower.requires_grad_(False)
+        t = time.perf_counter()
+        losses = train_preference(policy, reference, processor, examples, recipe["steps"], recipe["batch_size"],
+                                  recipe["lr"], recipe["beta"], recipe["sft_weight"], recipe["seed"],
+                                  f"{stage} (MPO-style)", progress, states)
+        save(stage, policy, losses, time.perf_counter() - t)
+        info["stages"][stage]["recipe"] = recipe
     info["seconds_total"] = round(time.perf_counter() - t0, 1)
     artifacts.write_text(zoo_dir / "zoo.json", json.dumps(info, indent=1))
     return info

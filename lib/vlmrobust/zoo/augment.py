@@ -1,0 +1,82 @@
+"""Image-condition augmentations for ``po-aug``, the demo's positive control.
+
+The paper's own hypothesis for why aligned models can be more robust (section 4.4):
+preference-data collection "exposes models to a wider variety of image conditions". The
+zoo plants exactly that effect: ``po-aug`` is ``po``'s recipe with the images of its
+preference data varied in their conditions, so the pipeline has a known robustness gain
+to find (pair Z2) next to a known null (pair Z0: ``po`` on clean images).
+
+The augmentations are written here with PIL and numpy, deliberately *not* with the
+ImageNet-C implementations the study evaluates (``imagecorruptions``): a gain measured on
+the evaluated corruptions then has to transfer from different, simpler degradations, as
+a real model's data diversity would have to. Each image gets one or two of them at a
+random strength; everything is drawn from a ``random.Random`` seeded per example, so the
+augmented training set is a pure function of the zoo's seed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import random
+
+import numpy as np
+from PIL import Image, ImageEnhance, ImageFilter
+
+
+def _brightness(im: Image.Image, rng: random.Random) -> Image.Image:
+    return ImageEnhance.Brightness(im).enhance(rng.uniform(0.35, 1.8))
+
+
+def _contrast(im: Image.Image, rng: random.Random) -> Image.Image:
+    return ImageEnhance.Contrast(im).enhance(rng.uniform(0.25, 1.6))
+
+
+def _gamma(im: Image.Image, rng: random.Random) -> Image.Image:
+    g = rng.uniform(0.45, 2.2)
+    return im.point([round(255 * (v / 255) ** g) for v in range(256)] * 3)
+
+
+def _blur(im: Image.Image, rng: random.Random) -> Image.Image:
+    return im.filter(ImageFilter.GaussianBlur(rng.uniform(0.8, 4.0)))
+
+
+def _noise(im: Image.Image, rng: random.Random) -> Image.Image:
+    a = np.asarray(im, dtype=np.float32)
+    noise = np.random.default_rng(rng.getrandbits(32)).normal(0.0, rng.uniform(8, 60), a.shape)
+    return Image.fromarray(np.clip(a + noise, 0, 255).astype(np.uint8))
+
+
+def _jpeg(im: Image.Image, rng: random.Random) -> Image.Image:
+    buf = io.BytesIO()
+    im.save(buf, format="JPEG", quality=rng.randint(5, 40))
+    return Image.open(io.BytesIO(buf.getvalue())).convert("RGB")
+
+
+AUGMENTATIONS = {"brightness": _brightness, "contrast": _contrast, "gamma": _gamma, "blur": _blur,
+                 "noise": _noise, "jpeg": _jpeg}
+
+
+def example_seed(seed: int, index: int) -> int:
+    """The seed of example ``index``'s augmentation (independent of every other example's)."""
+    return int.from_bytes(hashlib.sha256(f"zoo-augment|{seed}|{index}".encode()).digest()[:8], "little")
+
+
+def augment(image: bytes, rng: random.Random) -> tuple[bytes, list[str]]:
+    """None, one or two augmentations at random strengths; returns the PNG and the names applied.
+
+    A quarter of the images stay as they are (no augmentation), so that clean images remain
+    part of the data: the control is meant to change robustness, not clean capability.
+    """
+    im = Image.open(io.BytesIO(image)).convert("RGB")
+    names = rng.sample(sorted(AUGMENTATIONS), rng.choice((0, 1, 1, 2)))
+    for name in names:
+        im = AUGMENTATIONS[name](im, rng)
+    buf = io.BytesIO()
+    im.save(buf, format="PNG", compress_level=1)
+    return buf.getvalue(), names
+
+
+def augment_all(images: list[bytes], seed: int) -> list[bytes]:
+    """Each image augmented with its own seeded draw (image ``k`` uses ``example_seed(seed, k)``)."""
+    return [augment(image, random.Random(example_seed(seed, k)))[0] for k, image in enumerate(images)]
