@@ -6,9 +6,10 @@ from vlmrobust import design, params
 def test_demo_design():
     p = params.load("params/demo.yaml")
     assert [(q.id, q.base, q.aligned) for q in design.pairs(p)] == [("Z0", "zoo-it", "zoo-po"),
-                                                                    ("Z1", "zoo-pt", "zoo-it")]
+                                                                    ("Z1", "zoo-pt", "zoo-it"),
+                                                                    ("Z2", "zoo-it", "zoo-po-aug")]
     assert design.pairs(p)[0].label == "Z0 (preference optimisation (MPO-style))"
-    assert design.run_models(p) == ["zoo-it", "zoo-po", "zoo-pt"]  # pair order, the reference once
+    assert design.run_models(p) == ["zoo-it", "zoo-po", "zoo-pt", "zoo-po-aug"]  # pair order, the reference once
     assert design.label(p, "zoo-pt") == "zoo pt (caption pretraining only)"
     assert design.gqa_like(p) == "synth-spatial"
     assert not design.is_paper_configuration(p)
@@ -24,9 +25,10 @@ def test_paper_design_and_disabled_pairs():
 
 
 def test_reference_outside_every_pair_is_still_evaluated():
-    p = params.load("params/demo.yaml", {"pairs": {"Z1": {"enabled": False}}, "reference": "zoo-pt"})
+    off = {"Z1": {"enabled": False}, "Z2": {"enabled": False}}
+    p = params.load("params/demo.yaml", {"pairs": off, "reference": "zoo-pt"})
     assert design.run_models(p) == ["zoo-it", "zoo-po", "zoo-pt"]
-    p = params.load("params/demo.yaml", {"pairs": {"Z1": {"enabled": False}}})
+    p = params.load("params/demo.yaml", {"pairs": off})
     assert design.run_models(p) == ["zoo-it", "zoo-po"]
 
 

@@ -90,17 +90,20 @@ def test_paper_audit_outputs(smoke_run):
 
 def test_zoo_inference_and_scoring_outputs(smoke_run):
     _, run_dir = smoke_run
-    for stage in ("pt", "it", "po"):
+    for stage in ("pt", "it", "po", "po-aug"):
         assert (run_dir / "zoo" / stage / "config.json").exists()
     goals = pd.read_csv(run_dir / "tables" / "zoo_goals.csv")
-    assert len(goals) == 6 and goals["measured"].notna().all()
+    assert len(goals) == 13 and goals["measured"].notna().all()
+    ctl = pd.read_csv(run_dir / "tables" / "zoo_controls.csv")
+    assert set(zip(ctl["pair"], ctl["control"])) == {("Z0", "negative"), ("Z2", "positive")} and len(ctl) == 2 * 4
     preds = pd.concat(pd.read_parquet(f) for f in (run_dir / "predictions").glob("*/*/part-*.parquet"))
     n_items, n_conditions = 16, 1 + 4 * 2
     # concise for every dataset, plus plain for synth-vqa and synth-text (the demo's concise_datasets)
     per_model = n_items * n_conditions + 8 * n_conditions
     # mislead and truthful: every item (text_items null) at clean and severity 5 of the 4 corruptions
     per_model += 2 * n_items * (1 + 4)
-    assert preds.groupby("model").size().to_dict() == {"zoo-it": per_model, "zoo-po": per_model, "zoo-pt": per_model}
+    assert preds.groupby("model").size().to_dict() == {"zoo-it": per_model, "zoo-po": per_model, "zoo-pt": per_model,
+                                                     "zoo-po-aug": per_model}
     text = preds[preds["prompt_variant"].isin(["mislead", "truthful"])]
     assert set(text["severity"]) == {0, 5} and text["claim"].notna().all()
     assert text["prompt"].str.contains("Caption: |Hint: the answer is ").all()
@@ -137,14 +140,14 @@ def test_severity_and_ethics_outputs(smoke_run):
     t6 = pd.read_csv(run_dir / "tables" / "table6_severity.csv")
     assert set(t6["severity"]) == {1, 5} and t6["arrow"].astype("string").fillna("").isin(["↑", "↓", ""]).all()
     scan = pd.read_csv(run_dir / "tables" / "severity_reversals.csv")
-    assert len(scan) == 2 * 4 * 4  # pairs x datasets x pilot corruptions
+    assert len(scan) == 3 * 4 * 4  # pairs x datasets x pilot corruptions
     paper6 = pd.read_csv(run_dir / "tables" / "paper_table6_arrows.csv")
     assert paper6.loc[(paper6["corruption"] == "defocus_blur") & (paper6["severity"] == 5), "arrow"].item() == "↓"
     for t in ("severity_power", "ethics_confirmatory", "ethics_mcnemar", "ethics_power", "ethics_mixed",
               "ethics_subgroups", "ethics_table2_granularity"):
         assert (run_dir / "tables" / f"{t}.csv").exists(), t
     conf = pd.read_csv(run_dir / "tables" / "ethics_confirmatory.csv")
-    assert len(conf) == 2 * 4 and (conf["p_holm"] >= conf["p_signflip"] - 1e-12).all()
+    assert len(conf) == 3 * 4 and (conf["p_holm"] >= conf["p_signflip"] - 1e-12).all()
     for fig in ("figure5_severity_curves", "figure7_severity_pair", "severity_reversal_forest",
                 "severity_power_curve", "ethics_mde_curves", "figure_ethics_subgroups"):
         assert (run_dir / "figures" / f"{fig}.png").exists(), fig
@@ -211,7 +214,7 @@ def test_probit_outputs(smoke_run):
 def test_prediction_structure_outputs(smoke_run):
     _, run_dir = smoke_run
     summ = pd.read_csv(run_dir / "tables" / "table_ras_summary.csv")
-    assert set(summ["model"]) == {"zoo-pt", "zoo-it", "zoo-po"} and summ["ras"].dropna().between(-2, 1).all()
+    assert set(summ["model"]) == {"zoo-pt", "zoo-it", "zoo-po", "zoo-po-aug"} and summ["ras"].dropna().between(-2, 1).all()
     assert summ.loc[summ["weighting"] == "unweighted", "ras"].notna().all()  # kappa-weighted: NaN when all kappa = 0
     assert set(summ["weighting"]) == {"unweighted", "kappa-weighted"}
     assert len(pd.read_csv(run_dir / "tables" / "ras_pair_contrast.csv")) >= 2
@@ -222,16 +225,16 @@ def test_prediction_structure_outputs(smoke_run):
 def test_format_confound_outputs(smoke_run):
     _, run_dir = smoke_run
     comp = pd.read_csv(run_dir / "tables" / "format_compliance.csv")
-    # 3 models; plain only on synth-vqa and synth-text; 9 conditions each
-    assert len(comp) == 3 * (4 + 2) * 9 and comp["comp_text"].between(0, 1).all()
+    # 4 models; plain only on synth-vqa and synth-text; 9 conditions each
+    assert len(comp) == 4 * (4 + 2) * 9 and comp["comp_text"].between(0, 1).all()
     assert (comp["ci_lo"] <= comp["comp_text"] + 1e-12).all() and (comp["comp_text"] <= comp["ci_hi"] + 1e-12).all()
     ab = pd.read_csv(run_dir / "tables" / "verbosity_ab.csv")
-    assert set(ab["dataset"]) == {"synth-vqa", "synth-text"} and set(ab["pair"]) == {"Z0", "Z1"}
+    assert set(ab["dataset"]) == {"synth-vqa", "synth-text"} and set(ab["pair"]) == {"Z0", "Z1", "Z2"}
     sens = pd.read_csv(run_dir / "tables" / "denominator_sensitivity.csv")
-    assert len(sens) == 2 * 4 * 4 and sens["headroom_b"].between(0, 1).all()
+    assert len(sens) == 3 * 4 * 4 and sens["headroom_b"].between(0, 1).all()
     fc = pd.read_csv(run_dir / "tables" / "rel_mce_format_controlled.csv")
     # standard and joint-compliant for every pair and dataset, logit for the MCQ set
-    assert len(fc) == 2 * (4 * 2 + 1) and set(fc["view"]) == {"standard", "joint_compliant", "logit"}
+    assert len(fc) == 3 * (4 * 2 + 1) and set(fc["view"]) == {"standard", "joint_compliant", "logit"}
     for fig in ("figure_confound_compliance", "figure_confound_verbosity", "figure_confound_denominator"):
         assert (run_dir / "figures" / f"{fig}.png").exists(), fig
 
@@ -239,11 +242,11 @@ def test_format_confound_outputs(smoke_run):
 def test_text_perturbation_outputs(smoke_run):
     _, run_dir = smoke_run
     eff = pd.read_csv(run_dir / "tables" / "text_perturbation.csv")
-    # 3 models x 4 datasets x (clean, 4 corruptions, pooled); every row compares 4 items
-    assert len(eff) == 3 * 4 * 6 and (eff.loc[eff["image"] == "clean", "n"] == 4).all()
+    # 4 models x 4 datasets x (clean, 4 corruptions, pooled); every row compares 4 items
+    assert len(eff) == 4 * 4 * 6 and (eff.loc[eff["image"] == "clean", "n"] == 4).all()
     assert eff["adopt_mislead"].between(0, 1).all()
     inter = pd.read_csv(run_dir / "tables" / "text_interaction.csv")
-    assert len(inter) == 3 * 5  # 4 datasets and their pool
+    assert len(inter) == 4 * 5  # 4 models x (4 datasets and their pool)
     assert (inter["int"] - ((inter["A11"] - inter["A10"]) - (inter["A01"] - inter["A00"]))).abs().max() < 1e-9
-    assert len(pd.read_csv(run_dir / "tables" / "text_three_way.csv")) == 2 * 5
+    assert len(pd.read_csv(run_dir / "tables" / "text_three_way.csv")) == 3 * 5
     assert (run_dir / "figures" / "figure_text_2x2.png").exists()
