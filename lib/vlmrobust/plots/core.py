@@ -235,12 +235,16 @@ def control_intervals(ctl, title: str):
         y = np.arange(len(datasets)) + (j - (len(order) - 1) / 2) * 0.25
         ax.errorbar(g["estimate"], y, xerr=[g["estimate"] - g["ci_lo"], g["ci_hi"] - g["estimate"]], fmt="o",
                     color=colours[lab], label=lab, capsize=3)
+        for yy, est in zip(y, g["estimate"]):
+            if not np.isfinite(est):  # the denominator rule left it undefined: say so, do not drop it
+                ax.text(0.5, yy, f"{lab}: undefined (denominator rule)", transform=ax.get_yaxis_transform(),
+                        ha="center", va="center", fontsize=7, color=colours[lab])
     ax.axvline(1.0, color="black", linewidth=0.8)
     ax.axvline(POSITIVE_REL_MCE, color="grey", linestyle="--", linewidth=0.8, label=f"positive target {POSITIVE_REL_MCE}")
     ax.set_yticks(np.arange(len(datasets)), datasets)
     ax.invert_yaxis()
     ax.set_xlabel("Rel. mCE (aligned vs base; < 1: the aligned model is more robust)")
-    ax.legend(fontsize=8, loc="best")
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     ax.set_title(title, fontsize=10)
     fig.tight_layout()
     return fig
