@@ -109,6 +109,7 @@ def evaluate(params: dict, batch_size: int | None = None, max_new_tokens: int = 
 
 CONTROLS = {("it", "po"): "negative", ("it", "po-aug"): "positive"}  # (base, aligned) stages -> control
 POSITIVE_REL_MCE = 0.85  # the positive control's Rel. mCE must be at most this (and its interval below 1)
+CONTROL_COLUMNS = ["pair", "control", "dataset", "estimate", "ci_lo", "ci_hi", "share_undefined", "n_items"]
 
 
 def chance(question_type: str, n_options: int) -> float:
@@ -147,12 +148,12 @@ def controls(ev: pd.DataFrame, params: dict) -> pd.DataFrame:
 
     zp = stage_params(params)
     if not zp["pairs"]:
-        return pd.DataFrame(columns=["pair", "control", "dataset", "estimate", "ci_lo", "ci_hi"])
+        return pd.DataFrame(columns=CONTROL_COLUMNS)
     boot = ce_tables.bootstrap(ev, zp)
     out = boot[boot["statistic"] == "rel_mce_ratio"].copy()
     roles = {pid: CONTROLS.get((q["base"], q["aligned"]), "-") for pid, q in zp["pairs"].items()}
     out["control"] = out["pair"].map(roles)
-    return out[["pair", "control", "dataset", "estimate", "ci_lo", "ci_hi", "share_undefined", "n_items"]]
+    return out[CONTROL_COLUMNS]
 
 
 def goals(ev: pd.DataFrame, params: dict) -> pd.DataFrame:
