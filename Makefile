@@ -1,6 +1,7 @@
 # Research compendium: do safety-aligned VLMs degrade differently under image corruptions?
 #
-#   make reproduce              run every notebook in order on params/demo.yaml (offline demo)
+#   make reproduce              run every notebook in order on params/demo.yaml (offline demo;
+#                               unchanged notebooks are skipped, FORCE=1 runs all)
 #   make reproduce PARAMS=paper the paper's models and datasets (GPU + network)
 #   make test                   unit tests + a papermill smoke run of every notebook
 #
@@ -42,8 +43,8 @@ $(STAMP): pyproject.toml
 check-params: setup  ## validate params/$(PARAMS).yaml (fails fast, naming file, key, value)
 	@$(PY) -m vlmrobust.params check $(P)
 
-reproduce: check-params  ## run every notebook in order -> outputs/<run>/
-	$(RUNNER)
+reproduce: check-params  ## run every notebook in order -> outputs/<run>/ (unchanged ones are skipped; FORCE=1 runs all)
+	$(RUNNER) $(if $(FORCE),--force)
 
 zoo: check-params  ## 00: train the demo zoo (forces retraining)
 	VLMROBUST_FORCE_ZOO=1 $(RUNNER) --only 00

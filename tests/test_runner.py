@@ -72,3 +72,77 @@ def test_runner_picks_lines_mode_off_a_terminal(monkeypatch):
 
     monkeypatch.delenv(progress.ENV, raising=False)
     assert progress.configure_for(io.StringIO()) == "lines"
+
+
+@pytest.fixture
+def fake_kernels(fresh_outputs, monkeypatch):
+    """The runner with its kernels replaced by a recorder: which notebooks did a run execute?"""
+    from vlmrobust import report
+
+    executed = []
+
+    def fake_execute(nb, out, params_file, log_output=False, timeout=None):
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text("{}")
+        executed.append(nb.stem[:2])
+
+    monkeypatch.setattr(runner, "execute", fake_execute)
+    monkeypatch.setattr(report, "build", lambda run, p: "report")
+    monkeypatch.setattr(artifacts, "missing_inputs", lambda run, stem, has_zoo: [])  # no real artifacts here
+    return executed
+
+
+def test_a_rerun_skips_unchanged_notebooks_and_redoes_everything_after_a_change(fake_kernels, monkeypatch, capsys):
+    from vlmrobust import fingerprint
+
+    everything = [nb.stem[:2] for nb in runner.notebooks()]
+    assert runner.main(["--params", "params/smoke.yaml"]) == 0 and fake_kernels == everything
+    fake_kernels.clear()
+    assert runner.main(["--params", "params/smoke.yaml"]) == 0 and fake_kernels == []
+    assert capsys.readouterr().out.count("not re-run") == len(everything)
+
+    real = fingerprint.notebook_fingerprints
+    edited = lambda nbs, p: {k: v + ("x" if k.startswith("05") else "") for k, v in real(nbs, p).items()}
+    monkeypatch.setattr(fingerprint, "notebook_fingerprints", edited)  # as if notebook 05 were edited
+    assert runner.main(["--params", "params/smoke.yaml"]) == 0
+    assert fake_kernels == [s for s in everything if s >= "05"]  # 05 and every later one, nothing before
+
+    fake_kernels.clear()
+    assert runner.main(["--params", "params/smoke.yaml", "--force"]) == 0 and fake_kernels == everything
+    fake_kernels.clear()
+    assert runner.main(["--params", "params/smoke.yaml", "--only", "03"]) == 0 and fake_kernels == ["03"]
+
+
+def test_a_failed_or_deleted_notebook_runs_again(fake_kernels, fresh_outputs):
+    from vlmrobust import params, provenance
+
+    assert runner.main(["--params", "params/smoke.yaml"]) == 0
+    fake_kernels.clear()
+    (fresh_outputs / "smoke" / "notebooks" / "07_ethics_stats.ipynb").unlink()
+    assert runner.main(["--params", "params/smoke.yaml"]) == 0 and fake_kernels[0] == "07"
+    fake_kernels.clear()
+    entry = provenance.last_executions("smoke")["02_inference"]
+    provenance.record("smoke", params.load("params/smoke.yaml"), "params/smoke.yaml", {**entry, "status": "FAILED"})
+    assert runner.main(["--params", "params/smoke.yaml"]) == 0 and fake_kernels[0] == "02"
+
+
+def test_the_fingerprint_follows_the_library_and_earlier_notebooks(tmp_path):
+    from vlmrobust import fingerprint, params
+
+    (tmp_path / "a.py").write_text("x = 1")
+    before = fingerprint.library_hash(tmp_path)
+    (tmp_path / "__pycache__").mkdir()
+    (tmp_path / "__pycache__" / "a.cpython-311.pyc").write_bytes(b"\0")
+    assert fingerprint.library_hash(tmp_path) == before  # caches do not count
+    (tmp_path / "a.py").write_text("x = 2")
+    assert fingerprint.library_hash(tmp_path) != before
+
+    nbs = [tmp_path / f"{i:02d}_nb.ipynb" for i in range(3)]
+    for nb in nbs:
+        nb.write_text(nb.name)
+    p = params.load("params/smoke.yaml")
+    first = fingerprint.notebook_fingerprints(nbs, p)
+    nbs[1].write_text("edited")
+    second = fingerprint.notebook_fingerprints(nbs, p)
+    assert first["00_nb"] == second["00_nb"] and first["01_nb"] != second["01_nb"] and first["02_nb"] != second["02_nb"]
+    assert fingerprint.notebook_fingerprints(nbs, {**p, "seed": p["seed"] + 1})["00_nb"] != second["00_nb"]

@@ -55,6 +55,16 @@ def params_hash(params: dict) -> str:
     return hashlib.sha256(json.dumps(params, sort_keys=True, default=str).encode()).hexdigest()[:12]
 
 
+def last_executions(run: str) -> dict[str, dict]:
+    """``{notebook: its last execution's entry}`` from ``outputs/<run>/provenance.json`` (empty when none)."""
+    path = paths.run_dir(run) / "provenance.json"
+    try:
+        notebooks = json.loads(path.read_text()).get("notebooks") if path.exists() else {}
+    except json.JSONDecodeError:  # a damaged record: nothing counts as done
+        return {}
+    return notebooks if isinstance(notebooks, dict) else {}
+
+
 def record(run: str, params: dict, params_file: str, notebook: dict | None = None) -> Path:
     """Update ``outputs/<run>/provenance.json`` (atomically): the latest invocation's facts (commit,
     packages, platform, params) and, under ``notebooks``, the last execution of each notebook (commit
@@ -62,8 +72,7 @@ def record(run: str, params: dict, params_file: str, notebook: dict | None = Non
     own entry and keeps the others, so the record still says how the zoo or the corruptions were made
     after ``make inference`` alone."""
     path = paths.run_dir(run) / "provenance.json"
-    old = json.loads(path.read_text()) if path.exists() else {}
-    notebooks = old.get("notebooks") if isinstance(old.get("notebooks"), dict) else {}
+    notebooks = last_executions(run)
     git = git_state()
     if notebook is not None:
         notebooks[notebook["notebook"]] = {**notebook, "commit": git["commit"], "dirty": git["dirty"],

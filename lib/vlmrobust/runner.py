@@ -19,6 +19,11 @@ partially executed notebook is kept in ``outputs/<run>/notebooks/`` for inspecti
 as each one finishes). Long steps draw progress bars in the terminal (``progress``),
 each notebook's status and time is printed as it finishes, and a summary of what was
 produced closes the run.
+
+A full run skips the notebooks that have not changed since their last successful execution
+(``fingerprint``: notebook sources, library, params, package versions), so a re-run after
+changing nothing only rebuilds the report; ``--force`` (``make reproduce FORCE=1``) executes
+every notebook. ``--only`` always executes what it names.
 """
 
 from __future__ import annotations
@@ -29,7 +34,7 @@ import sys
 import time
 from pathlib import Path
 
-from . import artifacts, paths, progress, provenance
+from . import artifacts, fingerprint, paths, progress, provenance
 from . import params as params_mod
 
 KERNEL = "python3"
@@ -84,6 +89,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--only", nargs="*", help="notebooks to run (names or number prefixes)")
     ap.add_argument("--log-output", action="store_true", help="stream cell output to the terminal")
     ap.add_argument("--timeout", type=int, default=None, help="per-cell timeout in seconds")
+    ap.add_argument("--force", action="store_true",
+                    help="execute every notebook, also those unchanged since their last successful run")
     a = ap.parse_args(argv)
 
     try:
@@ -113,11 +120,22 @@ def _run_all(run: str, p: dict, a, todo: list[Path]) -> int:
     from papermill.exceptions import PapermillExecutionError
 
     status, timings = 0, []
+    fingerprints = fingerprint.notebook_fingerprints(notebooks(), p)  # all notebooks: --only records the same
+    last = provenance.last_executions(run)
+    may_skip = not a.only and not a.force  # only a full run skips, and only an unchanged prefix
     for k, nb in enumerate(todo, 1):
         t0, started = time.monotonic(), provenance.now()
         if nb.stem.startswith("00_") and p["zoo"] is None:
             print(f"[{run}] {nb.stem} skipped: params name no demo zoo (zoo: null)", flush=True)
             timings.append({"notebook": nb.stem, "status": "skipped", "seconds": 0.0})
+            continue
+        before = last.get(nb.stem, {})
+        may_skip = may_skip and before.get("status") == "ok" and (out_dir / nb.name).exists() \
+            and before.get("fingerprint") == fingerprints[nb.stem]
+        if may_skip:
+            print(f"[{run}] ({k}/{len(todo)}) {nb.stem} unchanged since {before.get('started')}: not re-run "
+                  "(FORCE=1 re-runs it)", flush=True)
+            timings.append({"notebook": nb.stem, "status": "cached", "seconds": 0.0})
             continue
         print(f"[{run}] ({k}/{len(todo)}) {nb.stem} ...", flush=True)
         try:
@@ -129,7 +147,7 @@ def _run_all(run: str, p: dict, a, todo: list[Path]) -> int:
             print("".join(e.traceback) if isinstance(e.traceback, list) else e.traceback, file=sys.stderr)
             print(f"\nThe partially executed notebook is {out_dir / nb.name}", file=sys.stderr)
         entry = {"notebook": nb.stem, "status": state, "started": started,
-                 "seconds": round(time.monotonic() - t0, 1)}
+                 "seconds": round(time.monotonic() - t0, 1), "fingerprint": fingerprints[nb.stem]}
         timings.append(entry)
         provenance.record(run, p, a.params, entry)
         print(f"[{run}] ({k}/{len(todo)}) {nb.stem} {state} in {entry['seconds']:.0f} s", flush=True)
