@@ -17,7 +17,7 @@ P      := params/$(PARAMS).yaml
 RUNNER := $(PY) -m vlmrobust.runner --params $(P)
 
 .DEFAULT_GOAL := help
-.PHONY: help setup reproduce check-params test test-fast lab bench clean sync browser \
+.PHONY: help setup reproduce check-params test test-fast lab bench clean sync browser zoo-seeds \
         convert-internvl zoo corruptions inference scoring severity confound probit ethics structure audit text report
 
 help:  ## list the targets
@@ -83,6 +83,9 @@ browser:  ## Chromium from Debian's packages, for the report's browser test (no-
 
 test-fast: setup  ## unit tests only (skip the notebook smoke run)
 	$(PY) -m pytest -m "not notebooks"
+
+zoo-seeds: check-params  ## the zoo's goals over training seeds 0 1 2 -> outputs/<run>/zoo-seeds/ (about 1 h; not in reproduce)
+	$(PY) scripts/zoo_seeds.py --params $(P) --seeds $(or $(SEEDS),0 1 2)
 
 bench: setup  ## speed benchmarks -> benchmarks/results/*.json
 	@mkdir -p benchmarks/results
