@@ -24,7 +24,7 @@ REQUIRED = {  # section -> keys a params file must give (no sensible default)
 DEFAULTS = {
     "benchmark": {"sources": {}},
     "corruptions": {"format": "png", "jpeg_quality": 85, "workers": 2},
-    # the demo zoo's recipe (config hash 0a167ba0a442 with params/demo.yaml's dir); see README
+    # the demo zoo's recipe (config hash 1b2e17e78a84 with params/demo.yaml's dir); see README
     "zoo": {
         "seed": 0, "image_size": 224, "patch_size": 14, "image_tokens": 16, "text_hidden": 128,
         "text_layers": 3, "vision_hidden": 96, "vision_layers": 3, "heads": 2, "vocab_size": 600,

@@ -13,16 +13,28 @@ import math
 
 STAGES = ("pt", "it", "po", "po-aug")  # the saved checkpoints, in training order
 NOT_HASHED = ("dir", "eval_items", "threads")  # do not change the weights (threads: same result on one machine)
-# The recipe's version: bumped when the code that trains the zoo changes what it trains (not only
-# its settings), so that a zoo cached under the old recipe is never reused. 2: demo zoo v2 (six bold
-# sign words read on the sign's centre cell, po-aug).
-RECIPE_VERSION = 2
+# The recipe's versions: bumped when the code that trains the zoo changes what it trains (not only
+# its settings), so that a zoo cached under the old recipe is never reused. ``upstream``: vision, pt
+# and it (2: six bold sign words read on the sign's centre cell; 3: the word loss weighed like the
+# other heads); ``preference``: po and po-aug (2: po-aug added).
+RECIPE_VERSION = {"upstream": 3, "preference": 2}
+PREFERENCE_KEYS = ("dpo_beta", "sft_weight")  # plus steps.po and lr.po: settings of po and po-aug only
 
 
 def config_hash(cfg: dict) -> str:
     """Hash of everything that determines the weights (not where they are stored)."""
     key = {k: v for k, v in cfg.items() if k not in NOT_HASHED}
     key["recipe_version"] = RECIPE_VERSION
+    return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:12]
+
+
+def upstream_hash(cfg: dict) -> str:
+    """Hash of what determines the stages before the preference ones (vision, pt, it): a change of
+    the preference recipe alone retrains po and po-aug from the saved ``it`` (``training.train``)."""
+    key = {k: v for k, v in cfg.items() if k not in NOT_HASHED + PREFERENCE_KEYS}
+    key["steps"] = {k: v for k, v in cfg["steps"].items() if k != "po"}
+    key["lr"] = {k: v for k, v in cfg["lr"].items() if k != "po"}
+    key["recipe_version"] = RECIPE_VERSION["upstream"]
     return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:12]
 
 

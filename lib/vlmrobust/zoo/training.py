@@ -44,7 +44,7 @@ from ..data import synthetic
 from .batching import model_inputs, tower_states
 from .build import build_model, build_processor, weights_hash
 from ..params import zoo_config
-from .config import STAGES, config_hash, image_grid
+from .config import STAGES, config_hash, image_grid, upstream_hash
 from .augment import augment_all
 from .examples import (TASKS, Example, caption_examples, preference_examples, sft_examples, training_items,
                        vision_examples)
@@ -104,14 +104,33 @@ def is_trained(zoo_dir: Path, cfg: dict) -> bool:
     return info.get("config_hash") == config_hash(cfg) and all((zoo_dir / s / "config.json").exists() for s in STAGES)
 
 
+def _reusable_upstream(zoo_dir: Path, cfg: dict) -> dict | None:
+    """The saved zoo's metadata when its vision, pt and it stages were trained from the same settings
+    (``upstream_hash``) and ``it`` is on disk: then only the preference stages need training."""
+    meta = zoo_dir / "zoo.json"
+    if not meta.exists():
+        return None
+    info = json.loads(meta.read_text())
+    if info.get("upstream_hash") != upstream_hash(cfg) or not (zoo_dir / "it" / "config.json").exists():
+        return None
+    if not all(s in info.get("stages", {}) for s in ("pt", "it")) or "vision" not in info:
+        return None
+    return info
+
+
 def train(zoo_dir: str | Path, cfg: dict, progress: bool = True,
-          log: Callable[[str], None] = print) -> dict:
-    """Train pt -> it -> po, save each with save_pretrained under ``zoo_dir/<stage>``.
+          log: Callable[[str], None] = print, reuse_upstream: bool = True) -> dict:
+    """Train pt -> it -> po and po-aug, save each with save_pretrained under ``zoo_dir/<stage>``.
 
     ``cfg`` is the run's ``zoo`` section; keys it lacks are filled from the one table of
     defaults (``params.zoo_config``, which also checks every value). Returns the
     metadata written to ``zoo_dir/zoo.json`` (config, its hash, weights hashes, seconds
     and loss curves per stage).
+
+    ``reuse_upstream``: when ``zoo_dir`` holds a zoo whose vision, pt and it stages were trained
+    from the same settings (``config.upstream_hash``: only the preference recipe changed), ``it``
+    is loaded from disk instead of retraining the ~20 minutes before it; the result is the same
+    weights as training from scratch (``tests/test_zoo.py`` checks it on the micro-zoo).
     """
     import copy
 
@@ -125,9 +144,8 @@ def train(zoo_dir: str | Path, cfg: dict, progress: bool = True,
     processor = build_processor(cfg)
     items = training_items(cfg)
     log(f"training items: {len(items)} ({cfg['train_items']} per task), rendered in {time.perf_counter() - t0:.1f} s")
-    model = build_model(cfg, processor)
-    log(f"model: {sum(p.numel() for p in model.parameters()) / 1e6:.2f} M parameters")
-    info = {"config": cfg, "config_hash": config_hash(cfg), "stages": {}}
+    previous = _reusable_upstream(zoo_dir, cfg) if reuse_upstream else None
+    info = {"config": cfg, "config_hash": config_hash(cfg), "upstream_hash": upstream_hash(cfg), "stages": {}}
     rng = random.Random(cfg["seed"])
 
     def save(stage, m, losses, seconds):
@@ -136,6 +154,57 @@ def train(zoo_dir: str | Path, cfg: dict, progress: bool = True,
         info["stages"][stage] = {"steps": len(losses), "seconds": round(seconds, 1), "weights": weights_hash(m),
                                  "loss": losses}
 
+    if previous is not None:
+        from transformers import Gemma3ForConditionalGeneration
+
+        model = Gemma3ForConditionalGeneration.from_pretrained(zoo_dir / "it")
+        if weights_hash(model) != previous["stages"]["it"]["weights"]:
+            raise RuntimeError(f"{zoo_dir / 'it'}: its weights are not the ones zoo.json records; "
+                               "delete the zoo directory to retrain it")
+        sft_examples(items, processor, rng)  # advance the shared rng exactly as training it did
+        info["vision"], info["stages"]["pt"], info["stages"]["it"] = (previous["vision"], previous["stages"]["pt"],
+                                                                       previous["stages"]["it"])
+        info["upstream_reused_from"] = previous["config_hash"]
+        log(f"vision, pt and it reused from {zoo_dir} (same upstream hash {info['upstream_hash']}): "
+            "training the preference stages only")
+        model.model.vision_tower.requires_grad_(False)
+        # the same batches of the same images as after vision pretraining: the same states, bit for bit
+        states = tower_states(model, processor, items["image"].tolist(), progress=progress)
+    else:
+        model = build_model(cfg, processor)
+        log(f"model: {sum(p.numel() for p in model.parameters()) / 1e6:.2f} M parameters")
+        states = _train_upstream(model, processor, items, cfg, rng, info, save, progress, log)
+    reference = copy.deepcopy(model)
+    for p in reference.parameters():
+        p.requires_grad_(False)
+    # One set of pairs for both preference stages: as many as the stage's steps consume (one
+    # epoch), so that only the images po-aug actually sees are augmented and encoded.
+    r = preference_recipe(cfg, augmented=False)
+    pairs = preference_examples(items, processor, rng)[:r["examples"]]
+    t = time.perf_counter()
+    augmented = with_images(pairs, augment_all([e.image for e in pairs], cfg["seed"] + 6))
+    model.model.vision_tower.requires_grad_(False)
+    fresh = [im for im in dict.fromkeys(e.image for e in (*pairs, *augmented)) if im not in states]
+    states.update(tower_states(model, processor, fresh, progress=progress))
+    info["po-aug_augmentation_seconds"] = round(time.perf_counter() - t, 1)
+    for stage, examples in (("po", pairs), ("po-aug", augmented)):
+        recipe = preference_recipe(cfg, augmented=stage == "po-aug")
+        policy = copy.deepcopy(reference).requires_grad_(True)
+        policy.model.vision_tower.requires_grad_(False)
+        t = time.perf_counter()
+        losses = train_preference(policy, reference, processor, examples, recipe["steps"], recipe["batch_size"],
+                                  recipe["lr"], recipe["beta"], recipe["sft_weight"], recipe["seed"],
+                                  f"{stage} (MPO-style)", progress, states)
+        save(stage, policy, losses, time.perf_counter() - t)
+        info["stages"][stage]["recipe"] = recipe
+    info["seconds_total"] = round(time.perf_counter() - t0, 1)
+    artifacts.write_text(zoo_dir / "zoo.json", json.dumps(info, indent=1))
+    return info
+
+
+def _train_upstream(model, processor, items: pd.DataFrame, cfg: dict, rng: random.Random, info: dict, save,
+                    progress: bool, log) -> dict:
+    """Vision pretraining, pt and it (saved); returns the frozen tower's states of the training images."""
     grid = image_grid(cfg)
     t = time.perf_counter()
     head = vision_head(cfg)
@@ -161,28 +230,4 @@ def train(zoo_dir: str | Path, cfg: dict, progress: bool = True,
     losses = train_sft(model, processor, sft_examples(items, processor, rng), cfg["steps"]["it"],
                        cfg["batch_size"], cfg["lr"]["it"], cfg["seed"] + 2, "it (instructions)", progress, states)
     save("it", model, losses, time.perf_counter() - t)
-    reference = copy.deepcopy(model)
-    for p in reference.parameters():
-        p.requires_grad_(False)
-    # One set of pairs for both preference stages: as many as the stage's steps consume (one
-    # epoch), so that only the images po-aug actually sees are augmented and encoded.
-    r = preference_recipe(cfg, augmented=False)
-    pairs = preference_examples(items, processor, rng)[:r["examples"]]
-    t = time.perf_counter()
-    augmented = with_images(pairs, augment_all([e.image for e in pairs], cfg["seed"] + 6))
-    states.update(tower_states(model, processor, [e.image for e in augmented], progress=progress))
-    info["po-aug_augmentation_seconds"] = round(time.perf_counter() - t, 1)
-    for stage, examples in (("po", pairs), ("po-aug", augmented)):
-        recipe = preference_recipe(cfg, augmented=stage == "po-aug")
-        policy = copy.deepcopy(reference).requires_grad_(True)
-        policy.model.vision_tower.requires_grad_(False)
-        t = time.perf_counter()
-        losses = train_preference(policy, reference, processor, examples, recipe["steps"], recipe["batch_size"],
-                                  recipe["lr"], recipe["beta"], recipe["sft_weight"], recipe["seed"],
-                                  f"{stage} (MPO-style)", progress, states)
-        save(stage, policy, losses, time.perf_counter() - t)
-        info["stages"][stage]["recipe"] = recipe
-    info["seconds_total"] = round(time.perf_counter() - t0, 1)
-    artifacts.write_text(zoo_dir / "zoo.json", json.dumps(info, indent=1))
-    return info
-
+    return states
