@@ -259,3 +259,28 @@ def test_goal_check_takes_its_conditions_and_models_from_the_run():
     p3 = params.load("params/smoke.yaml", {"models": {"zoo-po": {"source": "elsewhere/po"}}})
     with pytest.raises(ValueError, match=r"stage\(s\) \['po'\]"):
         zoo.stage_models(p3)
+
+
+def test_a_new_preference_recipe_retrains_only_po_and_po_aug_with_the_weights_of_a_full_run(tmp_path):
+    """Changing only the preference settings reuses the saved vision, pt and it stages, and gives the
+    weights a from-scratch training with those settings gives (so the reuse cannot change a number)."""
+    from vlmrobust.zoo.config import upstream_hash
+
+    quiet = {"progress": False, "log": lambda m: None}
+    lr = params.zoo_config(TINY)["lr"]
+    other = {**TINY, "lr": {**lr, "po": lr["po"] * 10}}
+    cfg, cfg2 = params.zoo_config(TINY), params.zoo_config(other)
+    assert upstream_hash(cfg) == upstream_hash(cfg2) and zoo.config_hash(cfg) != zoo.config_hash(cfg2)
+    assert upstream_hash(params.zoo_config({**TINY, "lr": {**lr, "it": 0.5}})) != upstream_hash(cfg)
+
+    first = zoo.train(tmp_path / "z", {**TINY, "dir": "z"}, **quiet)
+    resumed = zoo.train(tmp_path / "z", {**other, "dir": "z"}, **quiet)
+    scratch = zoo.train(tmp_path / "s", {**other, "dir": "s"}, **quiet)
+    assert resumed["upstream_reused_from"] == first["config_hash"] and "upstream_reused_from" not in scratch
+    assert [s["weights"] for s in resumed["stages"].values()] == [s["weights"] for s in scratch["stages"].values()]
+    assert resumed["stages"]["it"]["weights"] == first["stages"]["it"]["weights"]
+    assert resumed["stages"]["po"]["weights"] != first["stages"]["po"]["weights"]
+    assert zoo.is_trained(tmp_path / "z", cfg2) and not zoo.is_trained(tmp_path / "z", cfg)
+
+    other_it = {**TINY, "lr": {**lr, "it": 0.5}, "dir": "z"}  # an upstream change: all retrained
+    assert "upstream_reused_from" not in zoo.train(tmp_path / "z", other_it, **quiet)
