@@ -12,6 +12,7 @@ foundations (``paths``, ``params``, ``data``) through the pipeline (``corruption
 - ``artifacts``      the files stages exchange, who makes them, the one atomic writer
 - ``provenance``     git commit, package versions, colophon
 - ``runner``         papermill orchestration used by the Makefile
+- ``fingerprint``    what a notebook's execution depends on (the runner skips unchanged ones)
 - ``progress``       progress bars that reach the terminal of ``make reproduce``
 - ``data``           benchmarks: the synthetic four-task benchmark and hub/local loaders
 - ``corruptions``    the 19 ImageNet-C corruptions, deterministic, and pre-generation
