@@ -135,3 +135,26 @@ def test_hendrycks_relative_ce_is_undefined_without_reference_degradation():
     spec = {"ref": {"none": 0.5, "c1": [0.5, 0.5, 0.5]}, "m": {"none": 0.9, "c1": [0.6, 0.5, 0.4]}}
     ce = M.ce_table(build(spec), "m", "ref", "d", min_denominator=1).set_index("corruption")
     assert np.isnan(ce.loc["c1", "rel_ce"]) and ce.loc["c1", "ce"] == pytest.approx(1.5 / 1.5)
+
+
+def test_degradation_ratio_and_the_ratio_forms_floor_by_hand():
+    b = M.bootstrap_pair(build(SPEC), "d", base="base", aligned="m", reference="ref", n_boot=300, seed=1
+                         ).set_index("statistic")
+    # added error: m (clean error 0): c1 0.1+0.3+0.5, c2 0.5+0.8+0.8 -> 3.0; base (clean error 0.2):
+    # c1 0.4+0.6+0.8 - 0.6 = 1.2, c2 1.8 - 0.6 = 1.2 -> 2.4
+    assert b.loc["degradation_ratio", "estimate"] == pytest.approx(3.0 / 2.4)
+    assert b.loc["degradation_ratio", "ci_lo"] <= 1.25 <= b.loc["degradation_ratio", "ci_hi"]
+    # m undegraded has error 0 everywhere: the ratio form's floor is 0
+    assert b.loc["rel_mce_ratio_undegraded", "estimate"] == pytest.approx(0.0)
+    spec = {**SPEC, "m": {**SPEC["m"], "none": 0.5}}  # clean error 0.5: CE_c floor 1.5/1.2 and 1.5/1.5
+    f = M.bootstrap_pair(build(spec), "d", "base", "m", "ref", n_boot=50).set_index("statistic")
+    assert f.loc["rel_mce_ratio_undegraded", "estimate"] == pytest.approx((1.5 / 1.2 + 1.0) / 2 / 1.35)
+
+
+def test_degradation_ratio_is_one_for_equal_degradation_at_different_clean_accuracy():
+    spec = {"ref": {"none": 0.9, "c1": [0.8, 0.7, 0.6]},
+            "base": {"none": 0.8, "c1": [0.7, 0.6, 0.5]},
+            "m": {"none": 0.6, "c1": [0.5, 0.4, 0.3]}}
+    b = M.bootstrap_pair(build(spec), "d", "base", "m", "ref", n_boot=50).set_index("statistic")
+    assert b.loc["degradation_ratio", "estimate"] == pytest.approx(1.0)
+    assert b.loc["rel_mce_ratio", "estimate"] > 1.2  # the ratio form reads the clean gap as fragility

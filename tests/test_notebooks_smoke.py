@@ -93,7 +93,7 @@ def test_zoo_inference_and_scoring_outputs(smoke_run):
     for stage in ("pt", "it", "po", "po-aug"):
         assert (run_dir / "zoo" / stage / "config.json").exists()
     goals = pd.read_csv(run_dir / "tables" / "zoo_goals.csv")
-    assert len(goals) == 13 and goals["measured"].notna().all()
+    assert len(goals) == 15 and goals["measured"].notna().all()
     ctl = pd.read_csv(run_dir / "tables" / "zoo_controls.csv")
     assert set(zip(ctl["pair"], ctl["control"])) == {("Z0", "negative"), ("Z2", "positive")} and len(ctl) == 2 * 4
     preds = pd.concat(pd.read_parquet(f) for f in (run_dir / "predictions").glob("*/*/part-*.parquet"))

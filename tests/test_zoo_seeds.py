@@ -28,7 +28,7 @@ def test_each_seed_trains_its_own_zoo_and_every_goal_gets_a_range(tmp_path, monk
     facts = json.loads((out / "seeds.json").read_text())
     assert set(facts) == {"0", "1"} and facts["0"]["weights"]["it"] != facts["1"]["weights"]["it"]
     goals, ranges = pd.read_csv(out / "goals.csv"), pd.read_csv(out / "ranges.csv")
-    assert len(goals) == 2 * len(ranges) == 2 * 13
+    assert len(goals) == 2 * len(ranges) == 2 * 15
     assert (ranges["min"] <= ranges["max"]).all() and (ranges["seeds"] == 2).all()
     assert (ranges["holds_for_all"] == (ranges["met_by"] == 2)).all()
     assert set(pd.read_csv(out / "controls.csv")["seed"]) == {0, 1}

@@ -155,11 +155,27 @@ def bootstrap_pair(scores: pd.DataFrame, dataset: str, base: str, aligned: str, 
     """Percentile intervals for mCE(base|ref), mCE(aligned|ref), both Rel. mCE forms and every
     CE_c, from one paired item bootstrap (the same resampled items for all three models).
 
+    Two more statistics separate robustness from clean accuracy (they need clean scores; NaN
+    without them):
+
+    - ``degradation_ratio``: the error corruptions *add* to the aligned model over the error they
+      add to the base, pooled over corruptions and severities:
+      ``sum_c R_c(aligned) / sum_c R_c(base)`` with ``R_c = sum_s (E(c, s) - E(clean))`` (the
+      Hendrycks-relative numerator, ``analyses.md`` 2.3). 1 when both degrade alike, whatever
+      their clean accuracies; pooled because one corruption's R of a weak base can be ~0.
+    - ``rel_mce_ratio_undegraded``: the ``rel_mce_ratio`` the aligned model would have if no
+      corruption hurt it at all (its clean error at every condition): the floor of the ratio
+      form at the aligned model's clean accuracy. When it is near the observed value, the ratio
+      form cannot show a robustness difference, only a clean-accuracy one.
+
     ``share_undefined`` is the fraction of resamples whose statistic had a zero
     denominator (reported, never hidden: a large share makes the interval meaningless).
     """
     s = scores[(scores["dataset"] == dataset) & (scores["corruption"] != CLEAN)]
     items = pd.Index(sorted(set(s.loc[s["model"] == base, "sample_id"])))
+    clean = scores[(scores["dataset"] == dataset) & (scores["corruption"] == CLEAN)]
+    clean_err = {m: 1.0 - clean[clean["model"] == m].groupby("sample_id")["score"].mean().reindex(items).to_numpy()
+                 for m in (base, aligned)}  # NaN for items without a clean score
     conds = pd.MultiIndex.from_frame(s[["corruption", "severity"]].drop_duplicates()
                                      .sort_values(["corruption", "severity"]))
     E = {m: _error_cube(s, m, dataset, items, conds) for m in dict.fromkeys([base, aligned, reference])}
@@ -177,8 +193,13 @@ def bootstrap_pair(scores: pd.DataFrame, dataset: str, base: str, aligned: str, 
     n = len(items)
     idx = rng.integers(0, n, size=(n_boot, n))
 
+    n_cond = len(conds)
+    added = {m: E[m].sum(1) - n_cond * clean_err[m] for m in (base, aligned)}  # per item, NaN without clean
+
     def stats(ix):
         tot = {m: e[m][ix].sum(axis=-2) for m in e}  # (..., corruptions)
+        sev = np.array([len(col_of[c]) for c in corr])
+        undegraded = clean_err[aligned][ix].sum(axis=-1)[..., None] * sev  # (..., corruptions)
         with np.errstate(divide="ignore", invalid="ignore"):
             ce_a = tot[aligned] / tot[reference]
             ce_b = tot[base] / tot[reference]
@@ -188,7 +209,12 @@ def bootstrap_pair(scores: pd.DataFrame, dataset: str, base: str, aligned: str, 
         with np.errstate(divide="ignore", invalid="ignore"):
             ratio = m_a / m_b
         intra = np.nanmean(np.where(ok_base, ce_ab, np.nan), axis=-1)
-        out = {"mce_base_ref": m_b, "mce_aligned_ref": m_a, "rel_mce_ratio": ratio, "rel_mce_intra": intra}
+        r_a, r_b = added[aligned][ix].sum(axis=-1), added[base][ix].sum(axis=-1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            degradation = np.where(r_b > 1e-12, r_a / r_b, np.nan)
+            floor = np.nanmean(np.where(ok_ref, undegraded / tot[reference], np.nan), axis=-1) / m_b
+        out = {"mce_base_ref": m_b, "mce_aligned_ref": m_a, "rel_mce_ratio": ratio, "rel_mce_intra": intra,
+               "degradation_ratio": degradation, "rel_mce_ratio_undegraded": floor}
         for j, c in enumerate(corr):
             out[f"ce_base_ref:{c}"] = ce_b[..., j]
             out[f"ce_aligned_ref:{c}"] = ce_a[..., j]

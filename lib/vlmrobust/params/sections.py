@@ -54,6 +54,9 @@ def check_corruptions(c: Checker, s):
     c.integer("corruptions.workers", s["workers"], lo=1)
 
 
+PO_TOWER = ("frozen", "trained")  # does the vision tower train in the preference stages (po and po-aug alike)
+
+
 def check_zoo(c: Checker, z):
     """The demo zoo's settings: sizes the architecture accepts, positive steps and rates.
 
@@ -95,6 +98,7 @@ def check_zoo(c: Checker, z):
             check(f"zoo.{key}.{stage}", v)
     c.number("zoo.dpo_beta", z["dpo_beta"], positive=True)
     c.number("zoo.sft_weight", z["sft_weight"], lo=0)
+    c.choice("zoo.po_tower", z["po_tower"], PO_TOWER)
 
 
 def check_models(c: Checker, models):

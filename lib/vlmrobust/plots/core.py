@@ -220,31 +220,41 @@ def accuracy_by_condition(acc, x: str, hue: str, facet: str, title: str, ylabel:
 
 
 def control_intervals(ctl, title: str):
-    """Rel. mCE of the zoo's pairs per task with their bootstrap intervals, against the line at 1
-    (no difference) and the positive control's target (0.85): the controls at a glance."""
+    """The zoo's controls at a glance, two panels over the same pairs and tasks: Rel. mCE (the paper's
+    ratio form) with its bootstrap interval and, as a cross, the value the aligned model would have if
+    no corruption hurt it (the ratio form's floor at its clean accuracy); and the degradation ratio
+    (error added by corruptions, aligned over base) with its interval. Lines at 1 (no difference) and
+    at the positive control's target (0.85)."""
     from ..zoo.goal_check import POSITIVE_REL_MCE
 
     labels = [f"{p} ({c})" for p, c in zip(ctl["pair"], ctl["control"])]
     ctl = ctl.assign(label=labels)
     order = list(dict.fromkeys(labels))
     datasets = list(dict.fromkeys(ctl["dataset"]))
-    fig, ax = plt.subplots(figsize=(7, 0.5 * len(datasets) * len(order) + 1.5))
+    fig, axes = plt.subplots(1, 2, figsize=(11, 0.5 * len(datasets) * len(order) + 1.8), sharey=True)
     colours = dict(zip(order, sns.color_palette("colorblind", len(order))))
-    for j, lab in enumerate(order):
-        g = ctl[ctl["label"] == lab].set_index("dataset").reindex(datasets)
-        y = np.arange(len(datasets)) + (j - (len(order) - 1) / 2) * 0.25
-        ax.errorbar(g["estimate"], y, xerr=[g["estimate"] - g["ci_lo"], g["ci_hi"] - g["estimate"]], fmt="o",
-                    color=colours[lab], label=lab, capsize=3)
-        for yy, est in zip(y, g["estimate"]):
-            if not np.isfinite(est):  # the denominator rule left it undefined: say so, do not drop it
-                ax.text(0.5, yy, f"{lab}: undefined (denominator rule)", transform=ax.get_yaxis_transform(),
-                        ha="center", va="center", fontsize=7, color=colours[lab])
-    ax.axvline(1.0, color="black", linewidth=0.8)
-    ax.axvline(POSITIVE_REL_MCE, color="grey", linestyle="--", linewidth=0.8, label=f"positive target {POSITIVE_REL_MCE}")
-    ax.set_yticks(np.arange(len(datasets)), datasets)
-    ax.invert_yaxis()
-    ax.set_xlabel("Rel. mCE (aligned vs base; < 1: the aligned model is more robust)")
-    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
-    ax.set_title(title, fontsize=10)
+    panels = (("estimate", "ci_lo", "ci_hi", "Rel. mCE (ratio form; x: if the aligned model were undegraded)"),
+              ("degradation_ratio", "degradation_lo", "degradation_hi",
+               "degradation ratio (error corruptions add: aligned / base)"))
+    for ax, (est_col, lo_col, hi_col, xlabel) in zip(axes, panels):
+        for j, lab in enumerate(order):
+            g = ctl[ctl["label"] == lab].set_index("dataset").reindex(datasets)
+            y = np.arange(len(datasets)) + (j - (len(order) - 1) / 2) * 0.25
+            ax.errorbar(g[est_col], y, xerr=[g[est_col] - g[lo_col], g[hi_col] - g[est_col]], fmt="o",
+                        color=colours[lab], label=lab, capsize=3)
+            if est_col == "estimate":
+                ax.plot(g["ratio_if_undegraded"], y, "x", color=colours[lab], markersize=6)
+            for yy, est in zip(y, g[est_col]):
+                if not np.isfinite(est):  # undefined (a zero denominator): say so, do not drop it
+                    ax.text(0.5, yy, f"{lab}: undefined", transform=ax.get_yaxis_transform(),
+                            ha="center", va="center", fontsize=7, color=colours[lab])
+        ax.axvline(1.0, color="black", linewidth=0.8)
+        ax.axvline(POSITIVE_REL_MCE, color="grey", linestyle="--", linewidth=0.8,
+                   label=f"positive target {POSITIVE_REL_MCE}")
+        ax.set_xlabel(xlabel + "\n< 1: the aligned model is more robust", fontsize=9)
+    axes[0].set_yticks(np.arange(len(datasets)), datasets)
+    axes[0].invert_yaxis()
+    axes[1].legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     return fig

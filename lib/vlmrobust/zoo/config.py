@@ -18,7 +18,7 @@ NOT_HASHED = ("dir", "eval_items", "threads")  # do not change the weights (thre
 # and it (2: six bold sign words read on the sign's centre cell; 3: the word loss weighed like the
 # other heads); ``preference``: po and po-aug (2: po-aug added).
 RECIPE_VERSION = {"upstream": 3, "preference": 2}
-PREFERENCE_KEYS = ("dpo_beta", "sft_weight")  # plus steps.po and lr.po: settings of po and po-aug only
+PREFERENCE_KEYS = ("dpo_beta", "sft_weight", "po_tower")  # plus steps.po and lr.po: settings of po and po-aug only
 
 
 def config_hash(cfg: dict) -> str:

@@ -109,7 +109,8 @@ def evaluate(params: dict, batch_size: int | None = None, max_new_tokens: int = 
 
 CONTROLS = {("it", "po"): "negative", ("it", "po-aug"): "positive"}  # (base, aligned) stages -> control
 POSITIVE_REL_MCE = 0.85  # the positive control's Rel. mCE must be at most this (and its interval below 1)
-CONTROL_COLUMNS = ["pair", "control", "dataset", "estimate", "ci_lo", "ci_hi", "share_undefined", "n_items"]
+CONTROL_COLUMNS = ["pair", "control", "dataset", "estimate", "ci_lo", "ci_hi", "share_undefined", "n_items",
+                   "ratio_if_undegraded", "degradation_ratio", "degradation_lo", "degradation_hi"]
 
 
 def chance(question_type: str, n_options: int) -> float:
@@ -143,14 +144,27 @@ def stage_params(params: dict) -> dict:
 def controls(ev: pd.DataFrame, params: dict) -> pd.DataFrame:
     """Rel. mCE (``rel_mce_ratio``) of the zoo's pairs per task with its paired-bootstrap interval,
     computed by notebook 03's own function (``analyses.ce_tables.bootstrap``); ``control`` says which
-    pair is the negative and which the positive control."""
+    pair is the negative and which the positive control.
+
+    Beside it, from the same resamples: ``ratio_if_undegraded``, the Rel. mCE the aligned model would
+    have if no corruption hurt it (the ratio form's floor at its clean accuracy), and
+    ``degradation_ratio`` with its interval: the error corruptions add to the aligned model over the
+    error they add to the base (``metrics.bootstrap_pair``), which a robustness effect moves whatever
+    the clean accuracies.
+    """
     from ..analyses import ce_tables
 
     zp = stage_params(params)
     if not zp["pairs"]:
         return pd.DataFrame(columns=CONTROL_COLUMNS)
     boot = ce_tables.bootstrap(ev, zp)
+    keys = ["pair", "dataset"]
     out = boot[boot["statistic"] == "rel_mce_ratio"].copy()
+    floor = boot[boot["statistic"] == "rel_mce_ratio_undegraded"][keys + ["estimate"]]
+    deg = boot[boot["statistic"] == "degradation_ratio"][keys + ["estimate", "ci_lo", "ci_hi"]]
+    out = out.merge(floor.rename(columns={"estimate": "ratio_if_undegraded"}), on=keys).merge(
+        deg.rename(columns={"estimate": "degradation_ratio", "ci_lo": "degradation_lo", "ci_hi": "degradation_hi"}),
+        on=keys)
     roles = {pid: CONTROLS.get((q["base"], q["aligned"]), "-") for pid, q in zp["pairs"].items()}
     out["control"] = out["pair"].map(roles)
     return out[CONTROL_COLUMNS]
@@ -188,6 +202,13 @@ def goals(ev: pd.DataFrame, params: dict) -> pd.DataFrame:
     k = int(((neg["ci_lo"] <= 1) & (neg["ci_hi"] >= 1)).sum())
     rows.append((f"negative control {'/'.join(neg['pair'].unique()) or '(none in the run)'} (it, po): tasks whose "
                  "interval contains 1", k, ">= 3 of 4", k >= 3))
+    # The same controls read on the degradation ratio (robustness apart from clean accuracy): an
+    # addition to the issue's goals, not a replacement (README "The demo zoo" says why).
+    k = int(((pos["degradation_ratio"] <= POSITIVE_REL_MCE) & (pos["degradation_hi"] < 1)).sum())
+    rows.append((f"positive control, degradation ratio: tasks <= {POSITIVE_REL_MCE} with interval below 1", k,
+                 ">= 2 of 4", k >= 2))
+    k = int(((neg["degradation_lo"] <= 1) & (neg["degradation_hi"] >= 1)).sum())
+    rows.append(("negative control, degradation ratio: tasks whose interval contains 1", k, ">= 3 of 4", k >= 3))
     plain = ev[(ev["corruption"] == corruptions.CLEAN) & (ev["prompt_variant"] == "plain") & (ev["model"] == "it")]
     for d in ("synth-vqa", "synth-text"):
         drop = float(acc.loc["it", d] - plain[plain["dataset"] == d]["score"].mean())

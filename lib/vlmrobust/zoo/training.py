@@ -41,7 +41,7 @@ import pandas as pd
 
 from .. import artifacts
 from ..data import synthetic
-from .batching import model_inputs, tower_states
+from .batching import Batcher, model_inputs, tower_states
 from .build import build_model, build_processor, weights_hash
 from ..params import zoo_config
 from .config import STAGES, config_hash, image_grid, upstream_hash
@@ -62,23 +62,28 @@ def train_sft(model, processor, examples: list[Example], steps: int, batch_size:
 
 def train_preference(model, reference, processor, examples: list[Example], steps: int, batch_size: int,
                      lr: float, beta: float, sft_weight: float, seed: int, desc: str = "po",
-                     progress: bool = True, states: dict | None = None) -> list[float]:
-    """MPO-style preference optimisation against a frozen reference model."""
+                     progress: bool = True, states: dict | None = None, tower_trains: bool = False) -> list[float]:
+    """MPO-style preference optimisation against a frozen reference model.
+
+    ``states``: the reference's (frozen) tower outputs per image; the policy uses them too unless
+    ``tower_trains``, when its own tower runs on the pixels and learns.
+    """
     import torch
 
     reference.eval()
+    ref_batcher = Batcher(processor, states)
 
     def loss_of(batcher, batch):
         enc_w, enc_l = batcher(batch, "target"), batcher(batch, "rejected")
         with torch.no_grad():
-            ref_w, _ = sequence_logps(reference, enc_w)
-            ref_l, _ = sequence_logps(reference, enc_l)
+            ref_w, _ = sequence_logps(reference, ref_batcher(batch, "target"))
+            ref_l, _ = sequence_logps(reference, ref_batcher(batch, "rejected"))
         pol_w, n_w = sequence_logps(model, enc_w)
         pol_l, _ = sequence_logps(model, enc_l)
         return mpo_loss(pol_w, pol_l, ref_w, ref_l, n_w, beta, sft_weight)
 
     return optimise(model, processor, examples, steps, batch_size, lr, 0.0, seed, desc, progress, loss_of,
-                    states=states)
+                    states=None if tower_trains else states)
 
 
 def preference_recipe(cfg: dict, augmented: bool) -> dict:
@@ -87,7 +92,7 @@ def preference_recipe(cfg: dict, augmented: bool) -> dict:
     batch = max(2, cfg["batch_size"] // 2)
     return {"start": "it", "reference": "it", "pairs": "preference_examples", "examples": cfg["steps"]["po"] * batch,
             "steps": cfg["steps"]["po"], "batch_size": batch, "lr": cfg["lr"]["po"], "beta": cfg["dpo_beta"],
-            "sft_weight": cfg["sft_weight"], "seed": cfg["seed"] + 3, "tower": "frozen",
+            "sft_weight": cfg["sft_weight"], "seed": cfg["seed"] + 3, "tower": cfg["po_tower"],
             "images": "augmented (augment.augment_all, seed + 6)" if augmented else "as rendered"}
 
 
@@ -190,11 +195,11 @@ def train(zoo_dir: str | Path, cfg: dict, progress: bool = True,
     for stage, examples in (("po", pairs), ("po-aug", augmented)):
         recipe = preference_recipe(cfg, augmented=stage == "po-aug")
         policy = copy.deepcopy(reference).requires_grad_(True)
-        policy.model.vision_tower.requires_grad_(False)
+        policy.model.vision_tower.requires_grad_(recipe["tower"] == "trained")
         t = time.perf_counter()
         losses = train_preference(policy, reference, processor, examples, recipe["steps"], recipe["batch_size"],
                                   recipe["lr"], recipe["beta"], recipe["sft_weight"], recipe["seed"],
-                                  f"{stage} (MPO-style)", progress, states)
+                                  f"{stage} (MPO-style)", progress, states, recipe["tower"] == "trained")
         save(stage, policy, losses, time.perf_counter() - t)
         info["stages"][stage]["recipe"] = recipe
     info["seconds_total"] = round(time.perf_counter() - t0, 1)
