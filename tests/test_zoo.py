@@ -297,3 +297,28 @@ def test_with_po_tower_trained_the_preference_stages_move_the_tower_and_nothing_
     for st in ("po", "po-aug"):
         assert any(not torch.equal(w["it"][k], w[st][k]) for k in tower), f"{st}'s tower did not train"
     assert any(not torch.equal(w["po"][k], w["po-aug"][k]) for k in tower)
+
+
+def test_goal_check_shows_each_severity_its_own_corrupted_image(monkeypatch):
+    """Regression: the images were keyed by (item, corruption), so every severity got the last one's."""
+    import hashlib
+    from types import SimpleNamespace
+
+    from vlmrobust.zoo import goal_check as gc
+
+    seen = {}
+
+    def fake_generate(lm, images, texts, max_new_tokens, n_options=None):
+        for im in images:
+            seen.setdefault(lm.name, set()).add(hashlib.sha256(im.tobytes()).hexdigest())
+        return [{"response": "red"} for _ in images]
+
+    monkeypatch.setattr(gc.models, "load", lambda name, spec, run, device: SimpleNamespace(
+        name=name, model=None, processor=None, prompt_style=spec["prompt_style"], family="gemma3"))
+    monkeypatch.setattr(gc.prompts, "build", lambda *a, **k: "question")
+    monkeypatch.setattr(gc.inference, "generate_batch", fake_generate)
+    p = params.load("params/smoke.yaml", {"inference": {"vision_cache_mb": 0}})  # severities 1 and 5
+    ev = gc.evaluate(p, progress=False)
+    n_items = p["zoo"]["eval_items"] * len(zoo.TASKS)
+    assert set(ev.loc[ev["model"] == "it", "severity"]) == {0, 1, 5}
+    assert len(seen["zoo-it"]) == n_items * (1 + 4 * 2)  # clean + 4 corruptions x 2 severities, all distinct

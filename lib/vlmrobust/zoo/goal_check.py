@@ -78,7 +78,7 @@ def evaluate(params: dict, batch_size: int | None = None, max_new_tokens: int = 
     for r in items.itertuples():
         for c, sev in conds:
             seed_c = corruptions.derive_seed(seed, r.dataset, r.sample_id, c, sev)
-            images[(r.dataset, r.sample_id, c)] = Image.fromarray(corruptions.corrupt(r.image, c, sev, seed_c))
+            images[(r.dataset, r.sample_id, c, sev)] = Image.fromarray(corruptions.corrupt(r.image, c, sev, seed_c))
     rows = []
     for stage, (name, spec) in stage_models(params).items():
         lm = models.load(name, spec, params["run"], inf["device"])
@@ -94,7 +94,7 @@ def evaluate(params: dict, batch_size: int | None = None, max_new_tokens: int = 
             chunk = jobs[k:k + batch_size]
             texts = [prompts.build(lm.processor, lm.prompt_style, lm.family, r.question, list(r.options),
                                    concise=(v == prompts.CONCISE_VARIANT)) for r, c, sev, v in chunk]
-            outs = inference.generate_batch(lm, [images[(r.dataset, r.sample_id, c)] for r, c, sev, v in chunk],
+            outs = inference.generate_batch(lm, [images[(r.dataset, r.sample_id, c, sev)] for r, c, sev, v in chunk],
                                             texts, max_new_tokens, [len(r.options) for r, *_ in chunk])
             for (r, c, sev, v), o in zip(chunk, outs):
                 scorer = DATASETS[r.dataset]["scorer"]
