@@ -193,12 +193,11 @@ def bootstrap_pair(scores: pd.DataFrame, dataset: str, base: str, aligned: str, 
     n = len(items)
     idx = rng.integers(0, n, size=(n_boot, n))
 
-    n_cond = len(conds)
-    added = {m: E[m].sum(1) - n_cond * clean_err[m] for m in (base, aligned)}  # per item, NaN without clean
+    added = {m: E[m].sum(1) - len(conds) * clean_err[m] for m in (base, aligned)}  # per item, NaN without clean
+    sev = np.array([len(col_of[c]) for c in corr])  # severities per corruption
 
     def stats(ix):
         tot = {m: e[m][ix].sum(axis=-2) for m in e}  # (..., corruptions)
-        sev = np.array([len(col_of[c]) for c in corr])
         undegraded = clean_err[aligned][ix].sum(axis=-1)[..., None] * sev  # (..., corruptions)
         with np.errstate(divide="ignore", invalid="ignore"):
             ce_a = tot[aligned] / tot[reference]

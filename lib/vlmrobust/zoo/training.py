@@ -71,13 +71,14 @@ def train_preference(model, reference, processor, examples: list[Example], steps
     import torch
 
     reference.eval()
-    ref_batcher = Batcher(processor, states)
+    ref_batcher = Batcher(processor, states) if tower_trains else None  # else the policy's batches serve both
 
     def loss_of(batcher, batch):
         enc_w, enc_l = batcher(batch, "target"), batcher(batch, "rejected")
+        ref_enc = (ref_batcher(batch, "target"), ref_batcher(batch, "rejected")) if ref_batcher else (enc_w, enc_l)
         with torch.no_grad():
-            ref_w, _ = sequence_logps(reference, ref_batcher(batch, "target"))
-            ref_l, _ = sequence_logps(reference, ref_batcher(batch, "rejected"))
+            ref_w, _ = sequence_logps(reference, ref_enc[0])
+            ref_l, _ = sequence_logps(reference, ref_enc[1])
         pol_w, n_w = sequence_logps(model, enc_w)
         pol_l, _ = sequence_logps(model, enc_l)
         return mpo_loss(pol_w, pol_l, ref_w, ref_l, n_w, beta, sft_weight)
@@ -172,7 +173,6 @@ def train(zoo_dir: str | Path, cfg: dict, progress: bool = True,
         info["upstream_reused_from"] = previous["config_hash"]
         log(f"vision, pt and it reused from {zoo_dir} (same upstream hash {info['upstream_hash']}): "
             "training the preference stages only")
-        model.model.vision_tower.requires_grad_(False)
         # the same batches of the same images as after vision pretraining: the same states, bit for bit
         states = tower_states(model, processor, items["image"].tolist(), progress=progress)
     else:
