@@ -161,8 +161,8 @@ vr.plots.save(fig, RUN, "zoo_clean_accuracy_by_prompt")
 conc = acc[acc["cond"].str.endswith("/concise")].assign(corruption=lambda d: d["cond"].str.split("/").str[0])
 conc = conc.sort_values("corruption", key=lambda c: c != vr.corruptions.CLEAN, kind="stable")  # clean first
 fig = vr.plots.accuracy_by_condition(conc, x="dataset", hue="corruption", facet="model",
-                                     title="Zoo: clean and the run's corruptions at their highest severity "
-                                           "(concise prompt)")
+                                     title="Zoo: clean and the run's corruptions, pooled over the run's "
+                                           "severities (concise prompt)")
 vr.plots.save(fig, RUN, "zoo_accuracy_under_corruption")
 
 # %% [markdown]
