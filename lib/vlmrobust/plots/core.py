@@ -258,3 +258,23 @@ def control_intervals(ctl, title: str):
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     return fig
+
+
+def accuracy_lost_by_severity(lost, title: str):
+    """Accuracy lost to the corruptions against severity, one line per model with its bootstrap
+    interval (``zoo.accuracy_lost``): a robustness effect shows as a line below the others."""
+    fig, ax = plt.subplots(figsize=(5.5, 3.6))
+    models = list(dict.fromkeys(lost["model"]))
+    for k, (m, colour) in enumerate(zip(models, sns.color_palette("colorblind", len(models)))):
+        g = lost[lost["model"] == m].sort_values("severity")
+        x = g["severity"].to_numpy(float) + (k - (len(models) - 1) / 2) * 0.08  # dodge the intervals
+        ax.errorbar(x, g["accuracy_lost"], yerr=[g["accuracy_lost"] - g["ci_lo"], g["ci_hi"] - g["accuracy_lost"]],
+                    fmt="o-", color=colour, label=m, capsize=3)
+    ax.axhline(0.0, color="black", linewidth=0.8)
+    ax.set_xticks(sorted(lost["severity"].unique()))
+    ax.set_xlabel("corruption severity")
+    ax.set_ylabel("accuracy lost (clean - corrupted)")
+    ax.legend(fontsize=8)
+    ax.set_title(title, fontsize=10)
+    fig.tight_layout()
+    return fig

@@ -108,6 +108,7 @@ def evaluate(params: dict, batch_size: int | None = None, max_new_tokens: int = 
 
 
 CONTROLS = {("it", "po"): "negative", ("it", "po-aug"): "positive"}  # (base, aligned) stages -> control
+POOLED = "pooled (4 tasks)"  # controls(): the four tasks' items as one sample
 POSITIVE_REL_MCE = 0.85  # the positive control's Rel. mCE must be at most this (and its interval below 1)
 CONTROL_COLUMNS = ["pair", "control", "dataset", "estimate", "ci_lo", "ci_hi", "share_undefined", "n_items",
                    "ratio_if_undegraded", "degradation_ratio", "degradation_lo", "degradation_hi"]
@@ -151,13 +152,21 @@ def controls(ev: pd.DataFrame, params: dict) -> pd.DataFrame:
     ``degradation_ratio`` with its interval: the error corruptions add to the aligned model over the
     error they add to the base (``metrics.bootstrap_pair``), which a robustness effect moves whatever
     the clean accuracies.
+
+    A last row per pair, dataset ``POOLED``, treats the four tasks' items as one sample (item ids
+    prefixed with their task; resampled jointly, not per task): a base that loses only a few items'
+    worth of accuracy per task leaves each task's degradation ratio too noisy to read, and the
+    pooled one has four times the items. It is reported beside the per-task goals, not counted in them.
     """
     from ..analyses import ce_tables
 
     zp = stage_params(params)
     if not zp["pairs"]:
         return pd.DataFrame(columns=CONTROL_COLUMNS)
-    boot = ce_tables.bootstrap(ev, zp)
+    pooled = ev.assign(sample_id=ev["dataset"].astype(str) + "/" + ev["sample_id"].astype(str), dataset=POOLED)
+    boot = pd.concat([ce_tables.bootstrap(ev, zp),
+                      ce_tables.bootstrap(pooled, {**zp, "benchmark": {**zp["benchmark"], "datasets": [POOLED]}})],
+                     ignore_index=True)
     keys = ["pair", "dataset"]
     out = boot[boot["statistic"] == "rel_mce_ratio"].copy()
     floor = boot[boot["statistic"] == "rel_mce_ratio_undegraded"][keys + ["estimate"]]
@@ -168,6 +177,32 @@ def controls(ev: pd.DataFrame, params: dict) -> pd.DataFrame:
     roles = {pid: CONTROLS.get((q["base"], q["aligned"]), "-") for pid, q in zp["pairs"].items()}
     out["control"] = out["pair"].map(roles)
     return out[CONTROL_COLUMNS]
+
+
+def accuracy_lost(ev: pd.DataFrame, stages=("it", "po", "po-aug"), n_boot: int = 2000, seed: int = 0,
+                  ci: float = 0.95) -> pd.DataFrame:
+    """Clean minus corrupted accuracy per stage and severity (main prompt), mean over the run's
+    corruptions and then over the four tasks (each task weighted alike), with an item-bootstrap
+    interval (items resampled within their task): the planted effect in its plainest form, since
+    ``po-aug`` should lose less than ``po`` and ``it`` at every severity."""
+    import numpy as np
+
+    main = ev[(ev["prompt_variant"] == MAIN_VARIANT) & ev["model"].isin(stages)]
+    clean = main[main["corruption"] == corruptions.CLEAN].groupby(["model", "dataset", "sample_id"])["score"].mean()
+    cor = (main[main["corruption"] != corruptions.CLEAN]
+           .groupby(["model", "dataset", "sample_id", "severity"])["score"].mean().unstack("severity"))
+    lost = (-cor).add(clean, axis=0)  # (model, dataset, item) x severity
+    rng = np.random.default_rng(seed)
+    q = (1 - ci) / 2
+    rows = []
+    for m in [s for s in stages if s in lost.index.get_level_values("model")]:
+        per_task = [lost.loc[(m, d)].to_numpy() for d in lost.loc[m].index.get_level_values("dataset").unique()]
+        point = np.mean([t.mean(0) for t in per_task], axis=0)
+        boot = np.mean([t[rng.integers(0, len(t), size=(n_boot, len(t)))].mean(1) for t in per_task], axis=0)
+        lo, hi = np.quantile(boot, [q, 1 - q], axis=0)
+        rows += [{"model": m, "severity": sev, "accuracy_lost": point[j], "ci_lo": lo[j], "ci_hi": hi[j]}
+                 for j, sev in enumerate(lost.columns)]
+    return pd.DataFrame(rows)
 
 
 def goals(ev: pd.DataFrame, params: dict) -> pd.DataFrame:
@@ -193,6 +228,7 @@ def goals(ev: pd.DataFrame, params: dict) -> pd.DataFrame:
     v = float(by[corruptions.CLEAN] - by.drop(corruptions.CLEAN).mean())
     rows.append((f"it: accuracy lost at severity {top}, mean over the run's corruptions", v, ">= 0.10", v >= 0.10))
     ctl = controls(ev, params)
+    ctl = ctl[ctl["dataset"] != POOLED]  # the goals count tasks
     pos, neg = ctl[ctl["control"] == "positive"], ctl[ctl["control"] == "negative"]
     k = int(((pos["estimate"] <= POSITIVE_REL_MCE) & (pos["ci_hi"] < 1)).sum())
     rows.append((f"positive control {'/'.join(pos['pair'].unique()) or '(none in the run)'} (it, po-aug): tasks "
