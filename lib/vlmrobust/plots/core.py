@@ -219,6 +219,9 @@ def accuracy_by_condition(acc, x: str, hue: str, facet: str, title: str, ylabel:
     return g.figure
 
 
+DEGRADATION_XLIM = (-1.0, 3.0)  # control_intervals: the degradation ratio's axis (ends beyond it printed)
+
+
 def control_intervals(ctl, title: str):
     """The zoo's controls at a glance, two panels over the same pairs and tasks: Rel. mCE (the paper's
     ratio form) with its bootstrap interval and, as a cross, the value the aligned model would have if
@@ -248,6 +251,13 @@ def control_intervals(ctl, title: str):
                 if not np.isfinite(est):  # undefined (a zero denominator): say so, do not drop it
                     ax.text(0.5, yy, f"{lab}: undefined", transform=ax.get_yaxis_transform(),
                             ha="center", va="center", fontsize=7, color=colours[lab])
+            if est_col == "degradation_ratio":  # a base that loses ~nothing makes some intervals huge:
+                for yy, lo, hi in zip(y, g[lo_col], g[hi_col]):  # clip the axis, print the clipped ends
+                    for end, edge, ha in ((hi, DEGRADATION_XLIM[1], "right"), (lo, DEGRADATION_XLIM[0], "left")):
+                        if np.isfinite(end) and (end > edge if ha == "right" else end < edge):
+                            ax.text(edge, yy - 0.08, f"{end:.1f}", ha=ha, va="bottom", fontsize=7, color=colours[lab])
+        if est_col == "degradation_ratio":
+            ax.set_xlim(*DEGRADATION_XLIM)
         ax.axvline(1.0, color="black", linewidth=0.8)
         ax.axvline(POSITIVE_REL_MCE, color="grey", linestyle="--", linewidth=0.8,
                    label=f"positive target {POSITIVE_REL_MCE}")
