@@ -95,7 +95,12 @@ def test_zoo_inference_and_scoring_outputs(smoke_run):
     goals = pd.read_csv(run_dir / "tables" / "zoo_goals.csv")
     assert len(goals) == 15 and goals["measured"].notna().all()
     ctl = pd.read_csv(run_dir / "tables" / "zoo_controls.csv")
-    assert set(zip(ctl["pair"], ctl["control"])) == {("Z0", "negative"), ("Z2", "positive")} and len(ctl) == 2 * 4
+    assert set(zip(ctl["pair"], ctl["control"])) == {("Z0", "negative"), ("Z2", "positive")}
+    assert len(ctl) == 2 * 5 and (ctl["dataset"] == "pooled (4 tasks)").sum() == 2  # 4 tasks + the pooled row
+    assert (ctl.loc[ctl["dataset"] == "pooled (4 tasks)", "n_items"] == 4 * ctl["n_items"].iloc[0]).all()
+    lost = pd.read_csv(run_dir / "tables" / "zoo_accuracy_lost.csv")
+    assert set(zip(lost["model"], lost["severity"])) == {(m, s) for m in ("it", "po", "po-aug") for s in (1, 5)}
+    assert (lost["ci_lo"] <= lost["accuracy_lost"]).all() and (lost["accuracy_lost"] <= lost["ci_hi"]).all()
     preds = pd.concat(pd.read_parquet(f) for f in (run_dir / "predictions").glob("*/*/part-*.parquet"))
     n_items, n_conditions = 16, 1 + 4 * 2
     # concise for every dataset, plus plain for synth-vqa and synth-text (the demo's concise_datasets)
