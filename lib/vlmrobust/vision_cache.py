@@ -2,8 +2,8 @@
 
 Why: in the demo the vision tower is most of a prediction's compute (about 5.7 ms of an image's
 13 ms for the zoo's ``it`` on 2 cores), and the same image is encoded many times: once per prompt
-variant (concise, plain, mislead, truthful), and once per model, although the zoo's three models
-share one frozen tower (Gemma 3 keeps its SigLIP encoder frozen; so does the zoo). A prediction
+variant (concise, plain, mislead, truthful), and once per model, although models can share one
+frozen tower (Gemma 3 keeps its SigLIP encoder frozen; so do the zoo's pt and it). A prediction
 needs the tower's output, not the tower: the cache keys each image by the bytes of its pixel tensor
 and the tower by a digest of its weights, so an identical input to an identical tower is computed
 once. Models whose towers differ (every hub pair) simply never hit.

@@ -12,8 +12,9 @@ The items are held out twice: the training split is a different seed stream, and
 evaluation items use ``seed + 1000``, so they are not the run's own samples either.
 ``max_new_tokens`` is 24 here (the zoo's longest answer is a short sentence) to keep
 notebook 00 fast; notebook 02 uses the run's ``inference.max_new_tokens``. Batch size and the
-vision cache are the run's (``inference.batch_size``, ``inference.vision_cache_mb``): the three
-stages share one frozen tower, so each held-out image is encoded once.
+vision cache are the run's (``inference.batch_size``, ``inference.vision_cache_mb``): stages with
+equal towers (``pt`` and ``it``; ``po`` and ``po-aug`` too with ``po_tower: frozen``) encode each
+held-out image once (the cache keys the tower by a digest of its weights).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Training the whole zoo: pt -> it -> po, each saved with ``save_pretrained``.
+"""Training the whole zoo: pt -> it -> po and po-aug, each saved with ``save_pretrained``.
 
 The lineage mirrors how real models are made, on the synthetic benchmark's
 *training* split (disjoint from the evaluation items):
@@ -13,7 +13,9 @@ The lineage mirrors how real models are made, on the synthetic benchmark's
   verbosely unless the prompt carries the concise instruction; MCQ with the letter.
 - ``po``: preference optimisation from ``it`` on pairs that prefer the correct concise
   answer to a wrong one: DPO plus an SFT term on the chosen answer (MPO-style, as
-  InternVL2.5-MPO was made).
+  InternVL2.5-MPO was made). With ``po_tower: trained`` (the demo's) the tower learns again
+  here: frozen, it left ``po-aug`` only degraded features to adapt to, and the planted effect
+  stayed within noise (README, "The demo zoo").
 - ``po-aug``: ``po``'s recipe exactly (same start, reference, pairs, order, steps, loss,
   learning rate and seed: ``preference_recipe``) except that the pairs' images are varied in
   their conditions (``augment``): the planted robustness effect of the positive control.
