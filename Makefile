@@ -84,7 +84,7 @@ browser:  ## Chromium from Debian's packages, for the report's browser test (no-
 test-fast: setup  ## unit tests only (skip the notebook smoke run)
 	$(PY) -m pytest -m "not notebooks"
 
-zoo-seeds: check-params  ## the zoo's goals over training seeds 0 1 2 -> outputs/<run>/zoo-seeds/ (about 1 h; not in reproduce)
+zoo-seeds: check-params  ## the zoo's goals over training seeds 0 1 2 -> outputs/<run>/zoo-seeds/ (about 50 min untrained; not in reproduce)
 	$(PY) scripts/zoo_seeds.py --params $(P) --seeds $(or $(SEEDS),0 1 2)
 
 bench: setup  ## speed benchmarks -> benchmarks/results/*.json

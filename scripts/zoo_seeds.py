@@ -9,7 +9,9 @@ differs) and reports each goal's range over the seeds, and whether it holds for 
 Each seed's zoo is cached under ``outputs/<run>/zoo-seeds/seed<k>/`` by its config hash (the
 run's own zoo is reused for the seed it was trained with), so a second call only re-evaluates.
 Writes ``outputs/<run>/zoo-seeds/goals.csv`` (one row per seed and goal), ``ranges.csv`` (one
-row per goal), ``controls.csv`` and ``seeds.json`` (weights hashes, probe, seconds per seed),
+row per goal), ``controls.csv``, ``accuracy_lost.csv`` (per model and severity, and the planted
+contrast ``po-aug - po``: ``zoo.planted_difference``) and ``seeds.json`` (weights hashes, probe,
+seconds per seed),
 rewritten after each seed, so an interrupted study keeps the seeds it finished.
 Not part of ``make test``: each seed trains for about 26 minutes on 2 CPU cores.
 """
@@ -44,7 +46,7 @@ def seed_params(params_file: str, seed: int) -> tuple[dict, str]:
     return p, str(vr.zoo.zoo_dir(p))
 
 
-def write(out, goal_rows: list, control_rows: list, facts: dict) -> pd.DataFrame:
+def write(out, goal_rows: list, control_rows: list, lost_rows: list, facts: dict) -> pd.DataFrame:
     """The study's files for the seeds done so far; returns the ranges table."""
     goals = pd.concat(goal_rows, ignore_index=True)
     ranges = goals.groupby("goal", sort=False).agg(min=("measured", "min"), max=("measured", "max"),
@@ -54,6 +56,7 @@ def write(out, goal_rows: list, control_rows: list, facts: dict) -> pd.DataFrame
     vr.artifacts.write_text(out / "goals.csv", goals.to_csv(index=False))
     vr.artifacts.write_text(out / "ranges.csv", ranges.to_csv())
     vr.artifacts.write_text(out / "controls.csv", pd.concat(control_rows, ignore_index=True).to_csv(index=False))
+    vr.artifacts.write_text(out / "accuracy_lost.csv", pd.concat(lost_rows, ignore_index=True).to_csv(index=False))
     vr.artifacts.write_text(out / "seeds.json", json.dumps(facts, indent=1))
     return ranges
 
@@ -66,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     vr.progress.configure_for(sys.stderr)
     run = vr.params.load(a.params)["run"]
     out = vr.paths.run_dir(run) / "zoo-seeds"
-    goal_rows, control_rows, facts = [], [], {}
+    goal_rows, control_rows, lost_rows, facts = [], [], [], {}
     for seed in a.seeds:
         p, zdir = seed_params(a.params, seed)
         t = time.perf_counter()
@@ -77,11 +80,14 @@ def main(argv: list[str] | None = None) -> int:
         g = vr.zoo.goals(ev, p).assign(seed=seed)
         goal_rows.append(g)
         control_rows.append(vr.zoo.controls(ev, p).assign(seed=seed))
+        lost = vr.zoo.accuracy_lost(ev, seed=p["seed"])
+        planted = vr.zoo.planted_difference(ev, seed=p["seed"]).rename(columns={"contrast": "model", "difference": "accuracy_lost"})
+        lost_rows.append(pd.concat([lost, planted], ignore_index=True).assign(seed=seed))
         facts[seed] = {"dir": zdir, "config_hash": info["config_hash"], "reused": trained,
                        "training_seconds": info["seconds_total"], "seconds_with_goal_check": round(time.perf_counter() - t, 1),
                        "weights": {s: v["weights"] for s, v in info["stages"].items()}, "probe": info["vision"]["probe"]}
         print(f"seed {seed}: {int(g['met'].sum())} of {len(g)} goals met ({zdir})", flush=True)
-        ranges = write(out, goal_rows, control_rows, facts)  # after every seed: an interrupted study keeps its seeds
+        ranges = write(out, goal_rows, control_rows, lost_rows, facts)  # after every seed: an interrupted study keeps its seeds
     with pd.option_context("display.width", 200, "display.max_colwidth", 90):
         print(ranges.round(3).to_string())
     print(f"-> {out}")

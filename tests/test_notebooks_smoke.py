@@ -101,6 +101,9 @@ def test_zoo_inference_and_scoring_outputs(smoke_run):
     lost = pd.read_csv(run_dir / "tables" / "zoo_accuracy_lost.csv")
     assert set(zip(lost["model"], lost["severity"])) == {(m, s) for m in ("it", "po", "po-aug") for s in (1, 5)}
     assert (lost["ci_lo"] <= lost["accuracy_lost"]).all() and (lost["accuracy_lost"] <= lost["ci_hi"]).all()
+    planted = pd.read_csv(run_dir / "tables" / "zoo_planted_difference.csv")
+    assert planted["contrast"].tolist() == ["po-aug - po"] * 2 and planted["severity"].tolist() == [1, 5]
+    assert (planted["ci_lo"] <= planted["difference"]).all() and (planted["difference"] <= planted["ci_hi"]).all()
     preds = pd.concat(pd.read_parquet(f) for f in (run_dir / "predictions").glob("*/*/part-*.parquet"))
     n_items, n_conditions = 16, 1 + 4 * 2
     # concise for every dataset, plus plain for synth-vqa and synth-text (the demo's concise_datasets)

@@ -362,6 +362,17 @@ def test_accuracy_lost_recovers_a_planted_halving_per_severity():
     assert lost.loc[("po-aug", 3), "ci_hi"] < lost.loc[("it", 3), "ci_lo"]  # resampling items keeps them apart
 
 
+def test_planted_difference_is_paired_over_items():
+    """po-aug loses 0.1/0.3/0.5 less than po on the planted frame; it and po lose the same items, so
+    their paired difference is exactly zero in every resample (an unpaired bootstrap would not be)."""
+    ev = _planted_ev()
+    d = zoo.planted_difference(ev, n_boot=200).set_index("severity")
+    assert list(d.index) == [1, 3, 5] and set(d["contrast"]) == {"po-aug - po"}
+    assert d["difference"].tolist() == pytest.approx([-0.1, -0.3, -0.5])
+    assert (d["ci_hi"] < 0).all() and (d["ci_lo"] <= d["difference"]).all()
+    same = zoo.planted_difference(ev, base="it", treated="po", n_boot=200)
+    assert (same[["difference", "ci_lo", "ci_hi"]].abs().to_numpy() < 1e-12).all()
+
 def test_controls_pool_the_four_tasks_in_a_last_row_that_the_goals_do_not_count():
     ev = _planted_ev()
     p = params.load("params/demo.yaml")

@@ -23,7 +23,7 @@ from .augment import AUGMENTATIONS, augment_all
 from .batching import Batcher, model_inputs, tower_states
 from .build import build_model, build_processor, weights_hash
 from .config import NOT_HASHED, STAGES, config_hash, image_grid
-from .goal_check import POOLED, accuracy_lost, chance, controls, evaluate, goals, stage_models, zoo_dir
+from .goal_check import POOLED, accuracy_lost, chance, controls, evaluate, goals, planted_difference, stage_models, zoo_dir
 from .examples import (OBJECT_CLASSES, SIZE_CLASSES, TARGET_HEADS, TASKS, Example, caption_examples,
                        preference_examples, scene_targets, sft_examples, training_items, vision_examples)
 from .losses import dpo_loss, mpo_loss, sequence_logps
@@ -32,7 +32,7 @@ from .training import is_trained, preference_recipe, train, train_preference, tr
 from .vision import probe_vision, train_vision, vision_head, vision_logits
 
 __all__ = [
-    "AUGMENTATIONS", "POOLED", "accuracy_lost", "augment_all", "chance", "controls", "preference_recipe", "with_images", "Batcher", "model_inputs", "tower_states", "build_model", "build_processor", "weights_hash", "NOT_HASHED",
+    "AUGMENTATIONS", "POOLED", "accuracy_lost", "planted_difference", "augment_all", "chance", "controls", "preference_recipe", "with_images", "Batcher", "model_inputs", "tower_states", "build_model", "build_processor", "weights_hash", "NOT_HASHED",
     "STAGES", "config_hash", "image_grid", "evaluate", "goals", "stage_models", "zoo_dir", "OBJECT_CLASSES",
     "SIZE_CLASSES", "TARGET_HEADS", "TASKS", "Example", "caption_examples", "preference_examples",
     "scene_targets", "sft_examples", "training_items", "vision_examples", "dpo_loss", "mpo_loss",

@@ -180,6 +180,30 @@ def controls(ev: pd.DataFrame, params: dict) -> pd.DataFrame:
     return out[CONTROL_COLUMNS]
 
 
+def _lost_per_item(ev: pd.DataFrame, stages) -> pd.DataFrame:
+    """Clean minus corrupted score per (model, dataset, item) x severity, main prompt, mean over the
+    run's corruptions."""
+    main = ev[(ev["prompt_variant"] == MAIN_VARIANT) & ev["model"].isin(stages)]
+    clean = main[main["corruption"] == corruptions.CLEAN].groupby(["model", "dataset", "sample_id"])["score"].mean()
+    cor = (main[main["corruption"] != corruptions.CLEAN]
+           .groupby(["model", "dataset", "sample_id", "severity"])["score"].mean().unstack("severity"))
+    return (-cor).add(clean, axis=0)
+
+
+def _task_mean_interval(lost: pd.DataFrame, rng, n_boot: int, ci: float):
+    """Mean over tasks (each weighted alike) of the per-task item means, per severity column of a
+    (dataset, item) x severity frame, and its bootstrap interval with items resampled within
+    their task. Returns (point, lo, hi) arrays over the columns."""
+    import numpy as np
+
+    per_task = [lost.xs(d, level="dataset").to_numpy() for d in lost.index.get_level_values("dataset").unique()]
+    point = np.mean([t.mean(0) for t in per_task], axis=0)
+    boot = np.mean([t[rng.integers(0, len(t), size=(n_boot, len(t)))].mean(1) for t in per_task], axis=0)
+    q = (1 - ci) / 2
+    lo, hi = np.quantile(boot, [q, 1 - q], axis=0)
+    return point, lo, hi
+
+
 def accuracy_lost(ev: pd.DataFrame, stages=("it", "po", "po-aug"), n_boot: int = 2000, seed: int = 0,
                   ci: float = 0.95) -> pd.DataFrame:
     """Clean minus corrupted accuracy per stage and severity (main prompt), mean over the run's
@@ -188,22 +212,31 @@ def accuracy_lost(ev: pd.DataFrame, stages=("it", "po", "po-aug"), n_boot: int =
     ``po-aug`` should lose less than ``po`` and ``it`` at every severity."""
     import numpy as np
 
-    main = ev[(ev["prompt_variant"] == MAIN_VARIANT) & ev["model"].isin(stages)]
-    clean = main[main["corruption"] == corruptions.CLEAN].groupby(["model", "dataset", "sample_id"])["score"].mean()
-    cor = (main[main["corruption"] != corruptions.CLEAN]
-           .groupby(["model", "dataset", "sample_id", "severity"])["score"].mean().unstack("severity"))
-    lost = (-cor).add(clean, axis=0)  # (model, dataset, item) x severity
+    lost = _lost_per_item(ev, stages)
     rng = np.random.default_rng(seed)
-    q = (1 - ci) / 2
     rows = []
     for m in [s for s in stages if s in lost.index.get_level_values("model")]:
-        per_task = [lost.loc[(m, d)].to_numpy() for d in lost.loc[m].index.get_level_values("dataset").unique()]
-        point = np.mean([t.mean(0) for t in per_task], axis=0)
-        boot = np.mean([t[rng.integers(0, len(t), size=(n_boot, len(t)))].mean(1) for t in per_task], axis=0)
-        lo, hi = np.quantile(boot, [q, 1 - q], axis=0)
+        point, lo, hi = _task_mean_interval(lost.loc[m], rng, n_boot, ci)
         rows += [{"model": m, "severity": sev, "accuracy_lost": point[j], "ci_lo": lo[j], "ci_hi": hi[j]}
                  for j, sev in enumerate(lost.columns)]
     return pd.DataFrame(rows)
+
+
+def planted_difference(ev: pd.DataFrame, base: str = "po", treated: str = "po-aug", n_boot: int = 2000,
+                       seed: int = 0, ci: float = 0.95) -> pd.DataFrame:
+    """Accuracy lost by ``treated`` minus accuracy lost by ``base``, per severity (the quantities of
+    ``accuracy_lost``), with a paired item bootstrap: the same resampled items for both models, so
+    the item-to-item difficulty both share cancels. ``po`` and ``po-aug`` differ only in the images
+    of their training data, so this is the planted effect itself, free of whatever preference
+    optimisation on clean images does to robustness (which the controls against ``it`` carry):
+    negative where ``po-aug`` loses less."""
+    import numpy as np
+
+    lost = _lost_per_item(ev, (base, treated))
+    diff = (lost.loc[treated] - lost.loc[base]).dropna(how="all")
+    point, lo, hi = _task_mean_interval(diff, np.random.default_rng(seed), n_boot, ci)
+    return pd.DataFrame([{"contrast": f"{treated} - {base}", "severity": sev, "difference": point[j],
+                          "ci_lo": lo[j], "ci_hi": hi[j]} for j, sev in enumerate(diff.columns)])
 
 
 def goals(ev: pd.DataFrame, params: dict) -> pd.DataFrame:
