@@ -10,8 +10,8 @@ Each seed's zoo is cached under ``outputs/<run>/zoo-seeds/seed<k>/`` by its conf
 run's own zoo is reused for the seed it was trained with), so a second call only re-evaluates.
 Writes ``outputs/<run>/zoo-seeds/goals.csv`` (one row per seed and goal), ``ranges.csv`` (one
 row per goal), ``controls.csv``, ``accuracy_lost.csv`` (per model and severity, and the planted
-contrast ``po-aug - po``: ``zoo.planted_difference``) and ``seeds.json`` (weights hashes, probe,
-seconds per seed),
+contrast ``po-aug - po``: ``zoo.planted_difference``), its picture ``accuracy_lost.png`` and
+``seeds.json`` (weights hashes, probe, seconds per seed),
 rewritten after each seed, so an interrupted study keeps the seeds it finished.
 Not part of ``make test``: each seed trains for about 26 minutes on 2 CPU cores.
 """
@@ -56,9 +56,21 @@ def write(out, goal_rows: list, control_rows: list, lost_rows: list, facts: dict
     vr.artifacts.write_text(out / "goals.csv", goals.to_csv(index=False))
     vr.artifacts.write_text(out / "ranges.csv", ranges.to_csv())
     vr.artifacts.write_text(out / "controls.csv", pd.concat(control_rows, ignore_index=True).to_csv(index=False))
-    vr.artifacts.write_text(out / "accuracy_lost.csv", pd.concat(lost_rows, ignore_index=True).to_csv(index=False))
+    lost = pd.concat(lost_rows, ignore_index=True)
+    vr.artifacts.write_text(out / "accuracy_lost.csv", lost.to_csv(index=False))
+    draw(lost, out)
     vr.artifacts.write_text(out / "seeds.json", json.dumps(facts, indent=1))
     return ranges
+
+
+def draw(lost: pd.DataFrame, out) -> None:
+    """``accuracy_lost.png``: what each model loses and the planted contrast, one column per seed."""
+    import matplotlib.pyplot as plt
+
+    fig = vr.plots.accuracy_lost_by_seed(lost, title="Zoo seed study: accuracy lost to the corruptions "
+                                                     "(held-out items, 95% item-bootstrap intervals)")
+    fig.savefig(out / "accuracy_lost.png", dpi=130, bbox_inches="tight")
+    plt.close(fig)
 
 
 def main(argv: list[str] | None = None) -> int:

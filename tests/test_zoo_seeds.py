@@ -32,6 +32,10 @@ def test_each_seed_trains_its_own_zoo_and_every_goal_gets_a_range(tmp_path, monk
     assert (ranges["min"] <= ranges["max"]).all() and (ranges["seeds"] == 2).all()
     assert (ranges["holds_for_all"] == (ranges["met_by"] == 2)).all()
     assert set(pd.read_csv(out / "controls.csv")["seed"]) == {0, 1}
+    lost = pd.read_csv(out / "accuracy_lost.csv")
+    assert set(lost["seed"]) == {0, 1} and set(lost["model"]) == {"it", "po", "po-aug", "po-aug - po"}
+    assert (lost.groupby(["seed", "model"]).size() == 2).all()  # the smoke run's severities 1 and 5
+    assert (out / "accuracy_lost.png").stat().st_size > 10_000
 
     assert facts["1"]["reused"] is False
     p1, d1 = zs.seed_params("params/smoke.yaml", 1)

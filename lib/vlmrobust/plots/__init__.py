@@ -12,7 +12,7 @@ under ``outputs/<run>/figures/``. Notebooks only call them.
                 the image x misleading-text interaction
 """
 
-from .core import (accuracy_by_condition, accuracy_lost_by_severity, control_intervals, corruption_grid, loss_curves, paired_bars, radar_pairs, rel_bars, save,
+from .core import (accuracy_by_condition, accuracy_lost_by_seed, accuracy_lost_by_severity, control_intervals, corruption_grid, loss_curves, paired_bars, radar_pairs, rel_bars, save,
                    severity_strip)
 from .confound import ce_vs_base_accuracy, compliance_bars, text_interaction, verbosity_ab
 from .ethics import mde_curves, subgroup_effects
@@ -20,7 +20,7 @@ from .probit import probit_grid, probit_paper
 from .structure import destructive_corrective, kappa_hist, ras_quadrants
 from .severity import figure5, figure7, power_curves, reversal_forest
 
-__all__ = ["accuracy_by_condition", "accuracy_lost_by_severity", "control_intervals", "corruption_grid", "loss_curves", "paired_bars", "radar_pairs", "rel_bars",
+__all__ = ["accuracy_by_condition", "accuracy_lost_by_seed", "accuracy_lost_by_severity", "control_intervals", "corruption_grid", "loss_curves", "paired_bars", "radar_pairs", "rel_bars",
            "save", "severity_strip", "mde_curves", "subgroup_effects", "figure5", "figure7", "power_curves",
            "reversal_forest", "probit_grid", "probit_paper",
            "destructive_corrective", "kappa_hist", "ras_quadrants", "ce_vs_base_accuracy", "compliance_bars",

@@ -270,21 +270,47 @@ def control_intervals(ctl, title: str):
     return fig
 
 
-def accuracy_lost_by_severity(lost, title: str):
-    """Accuracy lost to the corruptions against severity, one line per model with its bootstrap
-    interval (``zoo.accuracy_lost``): a robustness effect shows as a line below the others."""
-    fig, ax = plt.subplots(figsize=(5.5, 3.6))
-    models = list(dict.fromkeys(lost["model"]))
-    for k, (m, colour) in enumerate(zip(models, sns.color_palette("colorblind", len(models)))):
-        g = lost[lost["model"] == m].sort_values("severity")
-        x = g["severity"].to_numpy(float) + (k - (len(models) - 1) / 2) * 0.08  # dodge the intervals
-        ax.errorbar(x, g["accuracy_lost"], yerr=[g["accuracy_lost"] - g["ci_lo"], g["ci_hi"] - g["accuracy_lost"]],
+def _lines_by_severity(ax, lost, series: str = "model", value: str = "accuracy_lost") -> None:
+    """One line per ``series`` value against severity, each with its interval (``ci_lo``, ``ci_hi``),
+    dodged sideways so that the intervals do not hide each other."""
+    names = list(dict.fromkeys(lost[series]))
+    for k, (m, colour) in enumerate(zip(names, sns.color_palette("colorblind", len(names)))):
+        g = lost[lost[series] == m].sort_values("severity")
+        x = g["severity"].to_numpy(float) + (k - (len(names) - 1) / 2) * 0.08
+        ax.errorbar(x, g[value], yerr=[g[value] - g["ci_lo"], g["ci_hi"] - g[value]],
                     fmt="o-", color=colour, label=m, capsize=3)
     ax.axhline(0.0, color="black", linewidth=0.8)
     ax.set_xticks(sorted(lost["severity"].unique()))
     ax.set_xlabel("corruption severity")
+
+
+def accuracy_lost_by_severity(lost, title: str):
+    """Accuracy lost to the corruptions against severity, one line per model with its bootstrap
+    interval (``zoo.accuracy_lost``): a robustness effect shows as a line below the others."""
+    fig, ax = plt.subplots(figsize=(5.5, 3.6))
+    _lines_by_severity(ax, lost)
     ax.set_ylabel("accuracy lost (clean - corrupted)")
     ax.legend(fontsize=8)
     ax.set_title(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def accuracy_lost_by_seed(lost, title: str, contrast: str = "po-aug - po"):
+    """The seed study in one picture: per training seed (columns), the accuracy each model loses
+    (top) and the planted contrast with its paired interval (bottom, ``zoo.planted_difference``;
+    below 0 where the augmented model loses less). ``lost`` is ``zoo_seeds``' ``accuracy_lost.csv``:
+    ``accuracy_lost`` rows with a ``seed`` column, the contrast's rows named ``contrast``."""
+    seeds = sorted(lost["seed"].unique())
+    fig, axes = plt.subplots(2, len(seeds), figsize=(3.6 * len(seeds), 6.2), sharey="row", squeeze=False)
+    for j, seed in enumerate(seeds):
+        g = lost[lost["seed"] == seed]
+        _lines_by_severity(axes[0, j], g[g["model"] != contrast])
+        _lines_by_severity(axes[1, j], g[g["model"] == contrast])
+        axes[0, j].set_title(f"seed {seed}", fontsize=10)
+    axes[0, 0].set_ylabel("accuracy lost (clean - corrupted)")
+    axes[1, 0].set_ylabel(f"{contrast}: difference in\naccuracy lost (paired)")
+    axes[0, -1].legend(fontsize=8)
+    fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     return fig
