@@ -172,6 +172,38 @@ def test_resume_regenerates_only_missing_or_corrupt_files(samples, tmp_path):
     assert untouched.stat().st_mtime_ns == mtime  # good files are not rewritten
 
 
+def test_an_item_whose_image_changed_is_regenerated_even_though_its_files_verify(samples, tmp_path):
+    """A redesigned dataset keeps its sample ids: the cached files still match the manifest's
+    sha256, yet they were made from the old image. The source image's hash decides."""
+    out = tmp_path / "g"
+    key = ["dataset", "sample_id", "corruption"]
+    first = C.generate(samples, out, ("gaussian_noise",), [3], run_seed=2, workers=1, progress=False).set_index(key)
+    src = {(d, s): hashlib.sha256(bytes(i)).hexdigest() for d, s, i in samples[["dataset", "sample_id", "image"]].itertuples(index=False)}
+    assert [src[k[:2]] for k in first.index] == list(first["source_sha256"])
+    changed = samples.copy()
+    changed.at[0, "image"] = bytes(samples.loc[1, "image"])  # item 0 now shows item 1's picture
+    item0 = (samples.loc[0, "dataset"], samples.loc[0, "sample_id"])
+    kept = out / first.loc[(samples.loc[2, "dataset"], samples.loc[2, "sample_id"], "gaussian_noise"), "path"]
+    mtime = kept.stat().st_mtime_ns
+    again = C.generate(changed, out, ("gaussian_noise",), [3], run_seed=2, workers=1, progress=False).set_index(key)
+    mine = [k for k in again.index if k[:2] == item0]
+    assert len(mine) == 2 and (again.loc[mine, "source_sha256"] == src[(samples.loc[1, "dataset"], samples.loc[1, "sample_id"])]).all()
+    assert (again.loc[mine, "sha256"] != first.loc[mine, "sha256"]).all()  # made again from the new image
+    others = [k for k in first.index if k[:2] != item0]
+    assert (again.loc[others, "sha256"] == first.loc[others, "sha256"]).all()
+    assert kept.stat().st_mtime_ns == mtime  # the unchanged items are not rewritten
+
+
+def test_a_manifest_without_source_hashes_is_regenerated(samples, tmp_path):
+    out = tmp_path / "g"
+    first = C.generate(samples, out, ("gaussian_noise",), [3], run_seed=2, workers=1, progress=False)
+    C.write_parquet(first.drop(columns="source_sha256"), out / "manifest.parquet")  # an older manifest
+    kept = out / first["path"].iloc[0]
+    mtime = kept.stat().st_mtime_ns
+    again = C.generate(samples, out, ("gaussian_noise",), [3], run_seed=2, workers=1, progress=False)
+    assert again["source_sha256"].notna().all() and list(again["sha256"]) == list(first["sha256"])
+    assert kept.stat().st_mtime_ns != mtime
+
 def test_jpeg_format_is_recorded(samples, tmp_path):
     m = C.generate(samples.iloc[:1], tmp_path, ("brightness",), [2], fmt="jpeg", quality=85,
                    workers=1, progress=False)

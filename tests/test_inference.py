@@ -165,6 +165,30 @@ def test_store_kill_and_resume_without_duplicates(tiny, run_setup, tmp_path):
     assert again["run"] == 0
 
 
+def test_predictions_made_on_a_replaced_image_are_dropped_and_made_again(tiny, run_setup, tmp_path):
+    """Regenerated corrupted images (e.g. a redesigned dataset under the same sample ids) make the
+    stored predictions of those keys stale: they leave the store and are predicted again."""
+    s, m = run_setup["samples"], run_setup["manifest"]
+    work = inference.plan(s, m, ["concise"], [])
+    store = inference.PredictionStore(tmp_path / "pred", "tiny")
+    root = run_setup["out"] / "t" / "corruptions"
+    inference.run_model(tiny, work, store, root, 3, 3, 50, progress=False)
+    before = store.read()
+    # pretend two images were regenerated since: the manifest (hence the work) names other files
+    moved = work.copy()
+    for i, j in ((0, 1), (2, 3)):
+        moved.loc[moved.index[i], ["path", "sha256"]] = work.loc[work.index[j], ["path", "sha256"]].to_numpy()
+    stats = inference.run_model(tiny, moved, store, root, 3, 3, 50, progress=False)
+    assert stats["stale_dropped"] == 2 and stats["run"] == 2 and stats["already_done"] == len(work) - 2
+    after = store.read()
+    assert len(after) == len(before) and not after.duplicated(inference.KEY).any()
+    by_key = after.set_index(inference.ITEM_KEY)["image_sha256"]
+    for i in (0, 2):
+        k = tuple(moved.iloc[i][inference.ITEM_KEY])
+        assert by_key.loc[k] == moved.iloc[i]["sha256"]
+    again = inference.run_model(tiny, moved, store, root, 3, 3, 50, progress=False)
+    assert again["run"] == 0 and again["stale_dropped"] == 0
+
 def test_image_that_changed_since_the_manifest_is_refused(tiny, run_setup, tmp_path):
     import shutil
 

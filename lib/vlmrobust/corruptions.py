@@ -173,7 +173,7 @@ def corrupt(image, name: str, severity: int, seed: int) -> np.ndarray:
 # ---------------------------------------------------------------------------
 
 MANIFEST_COLUMNS = ["dataset", "sample_id", "corruption", "family", "severity", "seed",
-                    "path", "sha256", "format", "quality", "width", "height"]
+                    "path", "sha256", "source_sha256", "format", "quality", "width", "height"]
 
 
 @dataclass(frozen=True)
@@ -234,6 +234,7 @@ def _worker_init(warm_glass: bool) -> None:
 def run_job(job: Job, run_seed: int, out_dir: str, fmt: str, quality: int) -> list[dict]:
     """Generate one item's conditions; return their manifest rows (runs in a worker)."""
     src = to_rgb_array(job.image)
+    source_sha256 = hashlib.sha256(job.image).hexdigest()
     rows = []
     for corruption, severity in job.conditions:
         seed = 0 if corruption == CLEAN else derive_seed(run_seed, job.dataset, job.sample_id,
@@ -245,7 +246,7 @@ def run_job(job: Job, run_seed: int, out_dir: str, fmt: str, quality: int) -> li
         rows.append({
             "dataset": job.dataset, "sample_id": job.sample_id, "corruption": corruption,
             "family": FAMILY_OF.get(corruption, CLEAN), "severity": int(severity), "seed": seed,
-            "path": rel, "sha256": hashlib.sha256(data).hexdigest(), "format": fmt,
+            "path": rel, "sha256": hashlib.sha256(data).hexdigest(), "source_sha256": source_sha256, "format": fmt,
             "quality": int(quality) if fmt == "jpeg" else None,
             "width": int(arr.shape[1]), "height": int(arr.shape[0]),
         })
@@ -293,7 +294,11 @@ def generate(samples: pd.DataFrame, out_dir: str | Path, suite: str | Sequence[s
 
     Writes images under ``out_dir`` and ``out_dir/manifest.parquet``; returns the
     manifest. Resumable: rows of an existing manifest whose file still has the
-    recorded sha256 are kept; missing or mismatching files are regenerated. The
+    recorded sha256 *and* whose source image is the item's current image
+    (``source_sha256``) are kept; missing or mismatching files, and every condition
+    of an item whose image changed since (a redesigned dataset keeps its sample ids),
+    are regenerated. A manifest from before ``source_sha256`` was recorded is
+    regenerated whole: nothing in it says which images its files were made from. The
     manifest is rewritten (atomically) as items finish, so a killed run loses at
     most the items in flight. All inputs are validated before the pool starts.
     """
@@ -308,12 +313,16 @@ def generate(samples: pd.DataFrame, out_dir: str | Path, suite: str | Sequence[s
     manifest_path = out / "manifest.parquet"
 
     # resume: keep the manifest rows whose files verify
+    source_of = {(ds, str(sid)): hashlib.sha256(bytes(img)).hexdigest()
+                 for ds, sid, img in samples[["dataset", "sample_id", "image"]].itertuples(index=False)}
     good: dict[tuple, dict] = {}
     if manifest_path.exists():
         old = pd.read_parquet(manifest_path)
         for row in old.to_dict("records"):
             if row["format"] != fmt or (fmt == "jpeg" and row["quality"] != quality):
                 continue
+            if row.get("source_sha256") != source_of.get((row["dataset"], str(row["sample_id"]))):
+                continue  # made from another image than the item's current one (or not recorded)
             if sha256_file(out / row["path"]) == row["sha256"]:
                 good[(row["dataset"], row["sample_id"], row["corruption"], int(row["severity"]))] = row
 

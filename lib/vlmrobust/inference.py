@@ -12,7 +12,11 @@ Store: ``outputs/<run>/predictions/<model>/<dataset>/part-<shard>-<n>.parquet``,
 each chunk written atomically (temporary name, then rename). The key of a
 prediction is (model, revision, dataset, sample_id, corruption, severity,
 prompt_variant); a re-run skips keys already stored, so a run killed at any
-moment resumes with no duplicate and loses at most the chunk in flight.
+moment resumes with no duplicate and loses at most the chunk in flight. A stored
+prediction counts as done only if it was made on the image the manifest now holds
+for its key (``image_sha256``): when the corrupted images are regenerated (a
+redesigned dataset, a new corruption seed) the stale predictions are dropped from
+their chunks and made again, never mixed with the new images' scores.
 
 Scale-out: ``inference.shard = "i/N"`` keeps only work items whose key hashes to i
 modulo N (SHA-256, the same split for every model), so N processes (GPUs, Slurm
@@ -140,6 +144,26 @@ class PredictionStore:
         df = df[df["revision"] == revision]
         return set(map(tuple, df[ITEM_KEY].astype({"severity": int}).itertuples(index=False, name=None)))
 
+    def drop_stale(self, revision: str, image_of: dict[tuple, str]) -> int:
+        """Remove this revision's predictions whose key is in ``image_of`` but whose
+        ``image_sha256`` is not the image given there (made on an image since replaced);
+        returns how many. Each affected chunk is rewritten atomically without those rows."""
+        dropped = 0
+        for f in self.chunks():
+            df = pd.read_parquet(f)
+            keys = map(tuple, df[ITEM_KEY].astype({"severity": int}).itertuples(index=False, name=None))
+            stale = [(df.at[i, "revision"] == revision and k in image_of and image_of[k] != df.at[i, "image_sha256"])
+                     for i, k in zip(df.index, keys)]
+            n = sum(stale)
+            if not n:
+                continue
+            dropped += n
+            if n == len(df):
+                f.unlink()
+            else:
+                artifacts.write_parquet(df[[not x for x in stale]].reset_index(drop=True), f)
+        return dropped
+
     def write(self, rows: list[dict]) -> Path | None:
         if not rows:
             return None
@@ -264,12 +288,15 @@ def generate_batch(lm, images: list, texts: list[str], max_new_tokens: int,
 def run_model(lm, work: pd.DataFrame, store: PredictionStore, corr_root: Path, batch_size: int,
               max_new_tokens: int, chunk_size: int, progress: bool = True,
               after_chunk: Callable[[int], None] | None = None) -> dict:
-    """Run one loaded model over the work items not yet in the store."""
+    """Run one loaded model over the work items not yet in the store (made on their current image)."""
+    image_of = dict(zip(map(tuple, work[ITEM_KEY].astype({"severity": int}).itertuples(index=False, name=None)),
+                        work["sha256"]))
+    stale = store.drop_stale(lm.revision, image_of)
     done = store.done_keys(lm.revision)
     todo = work[[k not in done for k in map(tuple, work[ITEM_KEY].astype({"severity": int})
                                              .itertuples(index=False, name=None))]]
     stats = {"model": lm.name, "planned": len(work), "already_done": len(work) - len(todo), "run": 0,
-             "seconds": 0.0, "new_tokens": 0}
+             "seconds": 0.0, "new_tokens": 0, "stale_dropped": stale}
     if todo.empty:
         return stats
     pending: list[dict] = []
