@@ -120,6 +120,11 @@ def text_settings(params: dict) -> dict:
 
 # --- the store --------------------------------------------------------------------
 
+def item_keys(df: pd.DataFrame) -> list[tuple]:
+    """The ``ITEM_KEY`` of each row as a tuple (severity as int), in row order."""
+    return list(df[ITEM_KEY].astype({"severity": int}).itertuples(index=False, name=None))
+
+
 class PredictionStore:
     """Parquet chunks of one model's predictions; atomic writes, key-based resume."""
 
@@ -141,8 +146,7 @@ class PredictionStore:
         df = self.read()
         if df.empty:
             return set()
-        df = df[df["revision"] == revision]
-        return set(map(tuple, df[ITEM_KEY].astype({"severity": int}).itertuples(index=False, name=None)))
+        return set(item_keys(df[df["revision"] == revision]))
 
     def drop_stale(self, revision: str, image_of: dict[tuple, str]) -> int:
         """Remove this revision's predictions whose key is in ``image_of`` but whose
@@ -151,17 +155,16 @@ class PredictionStore:
         dropped = 0
         for f in self.chunks():
             df = pd.read_parquet(f)
-            keys = map(tuple, df[ITEM_KEY].astype({"severity": int}).itertuples(index=False, name=None))
-            stale = [(df.at[i, "revision"] == revision and k in image_of and image_of[k] != df.at[i, "image_sha256"])
-                     for i, k in zip(df.index, keys)]
-            n = sum(stale)
+            expected = pd.Series([image_of.get(k) for k in item_keys(df)], index=df.index, dtype=object)
+            stale = (df["revision"] == revision) & expected.notna() & (expected != df["image_sha256"])
+            n = int(stale.sum())
             if not n:
                 continue
             dropped += n
             if n == len(df):
                 f.unlink()
             else:
-                artifacts.write_parquet(df[[not x for x in stale]].reset_index(drop=True), f)
+                artifacts.write_parquet(df[~stale].reset_index(drop=True), f)
         return dropped
 
     def write(self, rows: list[dict]) -> Path | None:
@@ -289,12 +292,10 @@ def run_model(lm, work: pd.DataFrame, store: PredictionStore, corr_root: Path, b
               max_new_tokens: int, chunk_size: int, progress: bool = True,
               after_chunk: Callable[[int], None] | None = None) -> dict:
     """Run one loaded model over the work items not yet in the store (made on their current image)."""
-    image_of = dict(zip(map(tuple, work[ITEM_KEY].astype({"severity": int}).itertuples(index=False, name=None)),
-                        work["sha256"]))
-    stale = store.drop_stale(lm.revision, image_of)
+    keys = item_keys(work)
+    stale = store.drop_stale(lm.revision, dict(zip(keys, work["sha256"])))
     done = store.done_keys(lm.revision)
-    todo = work[[k not in done for k in map(tuple, work[ITEM_KEY].astype({"severity": int})
-                                             .itertuples(index=False, name=None))]]
+    todo = work[[k not in done for k in keys]]
     stats = {"model": lm.name, "planned": len(work), "already_done": len(work) - len(todo), "run": 0,
              "seconds": 0.0, "new_tokens": 0, "stale_dropped": stale}
     if todo.empty:
