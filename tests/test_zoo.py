@@ -221,6 +221,27 @@ def test_each_augmentation_changes_the_image_and_is_seeded():
         assert np.array_equal(out[0], out[1]) and not np.array_equal(out[0], out[2]), name
 
 
+def test_heldout_imagenet_c_augmentations_avoid_the_evaluated_suite_and_are_seeded():
+    """The issue's fallback augmentation: ImageNet-C corruptions the run does not evaluate, each
+    changing the image, deterministic from the draw; one that the run evaluates is refused."""
+    from vlmrobust import corruptions
+    from vlmrobust.zoo import augment
+
+    ops = augment.heldout_corruptions(corruptions.resolve_suite("pilot"))
+    assert not set(ops) & set(corruptions.resolve_suite("pilot"))
+    item = synthetic.make_item("synth-vqa", 1, seed=0)
+    im = Image.open(io.BytesIO(item["image"])).convert("RGB")
+    for name, f in ops.items():
+        out = [np.asarray(f(im, random.Random(s)), dtype=float) for s in (1, 1)]
+        assert np.abs(out[0] - np.asarray(im, dtype=float)).mean() > 0.5, f"{name} left the image unchanged"
+        assert np.array_equal(out[0], out[1]), name
+    blobs = [synthetic.make_item("synth-vqa", k, seed=0)["image"] for k in range(6)]
+    assert zoo.augment_all(blobs, 3, ops) == zoo.augment_all(blobs, 3, ops)
+    assert zoo.augment_all(blobs, 3, ops) != zoo.augment_all(blobs, 3)  # not the zoo's own augmentations
+    with pytest.raises(ValueError, match="gaussian_blur"):
+        augment.heldout_corruptions(["gaussian_blur", "brightness"])
+
+
 def test_training_is_deterministic(tmp_path):
     a = zoo.train(tmp_path / "a", {**TINY, "dir": "a"}, progress=False, log=lambda m: None)
     b = zoo.train(tmp_path / "b", {**TINY, "dir": "b"}, progress=False, log=lambda m: None)

@@ -65,8 +65,9 @@ CLEAN_ONLY = ("pt",)  # pt enters no control; it is checked on clean items only 
 
 
 def evaluate(params: dict, batch_size: int | None = None, max_new_tokens: int = 24,
-             progress: bool = True) -> pd.DataFrame:
-    """Score every stage on ``zoo.eval_items`` held-out items per task; one row per response."""
+             progress: bool = True, stages=None) -> pd.DataFrame:
+    """Score every stage (or only ``stages``) on ``zoo.eval_items`` held-out items per task; one row
+    per response."""
     from PIL import Image
 
     seed, inf = params["seed"], params["inference"]
@@ -82,6 +83,8 @@ def evaluate(params: dict, batch_size: int | None = None, max_new_tokens: int = 
             images[(r.dataset, r.sample_id, c, sev)] = Image.fromarray(corruptions.corrupt(r.image, c, sev, seed_c))
     rows = []
     for stage, (name, spec) in stage_models(params).items():
+        if stages is not None and stage not in stages:
+            continue
         lm = models.load(name, spec, params["run"], inf["device"])
         if cache is not None:
             vision_cache.attach(lm.model, cache)
