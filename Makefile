@@ -17,7 +17,7 @@ P      := params/$(PARAMS).yaml
 RUNNER := $(PY) -m vlmrobust.runner --params $(P)
 
 .DEFAULT_GOAL := help
-.PHONY: help setup reproduce check-params test test-fast lab bench clean sync browser zoo-seeds seed-runs \
+.PHONY: help setup reproduce check-params test test-fast lab bench clean sync browser zoo-seeds seed-runs po-aug-variants \
         convert-internvl zoo corruptions inference scoring severity confound probit ethics structure audit text report
 
 help:  ## list the targets
@@ -86,6 +86,9 @@ test-fast: setup  ## unit tests only (skip the notebook smoke run)
 
 zoo-seeds: check-params  ## the zoo's goals over training seeds 0 1 2 -> outputs/<run>/zoo-seeds/ (about 50 min untrained; not in reproduce)
 	$(PY) scripts/zoo_seeds.py --params $(P) --seeds $(or $(SEEDS),0 1 2)
+
+po-aug-variants: check-params  ## po-aug retrained alone with each augmentation variant, per zoo seed -> outputs/<run>/po-aug-variants/ (about 7 min per seed and variant; not in reproduce)
+	$(PY) scripts/po_aug_variants.py --params $(P) --seeds $(or $(SEEDS),0 1 2)
 
 seed-runs: check-params  ## the whole pipeline on the zoo-seeds' zoos 1 2 -> outputs/<run>-seed<k>/, findings side by side (about 10 min per seed; not in reproduce)
 	$(PY) scripts/seed_runs.py --params $(P) --seeds $(or $(SEEDS),1 2)
