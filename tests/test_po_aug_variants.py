@@ -1,18 +1,13 @@
 """scripts/po_aug_variants.py: po-aug retrained alone per augmentation variant (what it refuses, where it points)."""
 
-import importlib.util
-
 import pytest
 
 import vlmrobust as vr
-from vlmrobust import paths
+import scriptmod
 
 
 def _script():
-    spec = importlib.util.spec_from_file_location("po_aug_variants", paths.ROOT / "scripts" / "po_aug_variants.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return scriptmod.load("po_aug_variants")
 
 
 def test_an_unknown_variant_is_refused_before_any_zoo_is_looked_up(outputs):

@@ -1,19 +1,14 @@
 """scripts/seed_runs.py: the pipeline on other seeds' zoos (params it writes, findings it collects)."""
 
-import importlib.util
-
 import pandas as pd
 import pytest
 
 import vlmrobust as vr
-from vlmrobust import paths
+import scriptmod
 
 
 def _script():
-    spec = importlib.util.spec_from_file_location("seed_runs", paths.ROOT / "scripts" / "seed_runs.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return scriptmod.load("seed_runs")
 
 
 def test_a_seed_without_a_trained_zoo_is_refused_before_anything_runs(outputs):
