@@ -7,21 +7,24 @@ check on the same held-out items::
 
     python scripts/po_aug_variants.py --seeds 0 1 2 --variants own heldout-imagenet-c
 
-Variants (``VARIANTS``):
+Variants (``VARIANTS``, the values of ``zoo.po_aug_images``):
 
+- ``heldout-imagenet-c`` (the demo's recipe since session 12): ImageNet-C corruptions that the run
+  does not evaluate (``augment.HELDOUT_IMAGENET_C``, each at a random severity 1-5), the issue's
+  fallback when the zoo's own augmentations do not transfer. Refused if one of them is in the
+  run's suite.
 - ``own``: the zoo's own augmentations (``augment.AUGMENTATIONS``: PIL/numpy brightness,
-  contrast, gamma, blur, noise, JPEG), i.e. the demo recipe; its ``po-aug`` is the trained zoo's
-  own checkpoint, copied, not retrained.
-- ``heldout-imagenet-c``: ImageNet-C corruptions that the run does not evaluate
-  (``augment.HELDOUT_IMAGENET_C``, each at a random severity 1-5), the issue's fallback when the
-  zoo's own augmentations do not transfer. Refused if one of them is in the run's suite.
+  contrast, gamma, blur, noise, JPEG), the demo's recipe before.
+
+The variant the params name (``zoo.po_aug_images``) is the trained zoo's own ``po-aug``, copied, not
+retrained; the others are retrained.
 
 Each seed's zoo must exist (seed 0: the run's zoo; others: ``make zoo-seeds``). Writes
 ``outputs/<run>/po-aug-variants/{planted.csv, controls.csv, goals.csv, accuracy_lost.csv}``
 (rewritten after each variant and seed) and keeps each variant's checkpoints under
 ``<variant>/seed<k>/``. Not part of ``make test``: each retrained ``po-aug`` takes about 3.5 minutes
-and each goal check 1-2.5 minutes on 2 CPU cores. The demo's recipe itself is not changed here:
-adopting a variant means changing ``training.train`` and bumping ``config.RECIPE_VERSION``.
+and each goal check 1-2.5 minutes on 2 CPU cores. The demo's recipe itself is ``zoo.po_aug_images`` in
+the params file.
 """
 
 from __future__ import annotations
@@ -40,7 +43,7 @@ import pandas as pd
 import vlmrobust as vr
 from vlmrobust.zoo import augment, training
 
-VARIANTS = ("own", "heldout-imagenet-c")
+VARIANTS = augment.PO_AUG_IMAGES
 
 
 def seed_zoo(params_file: str, seed: int) -> Path:
@@ -56,12 +59,13 @@ def seed_zoo(params_file: str, seed: int) -> Path:
     return where.resolve()
 
 
-def ops_of(variant: str, params: dict) -> dict | None:
-    if variant == "own":
-        return None
-    if variant == "heldout-imagenet-c":
-        return augment.heldout_corruptions(vr.corruptions.resolve_suite(params["corruptions"]["suite"]))
-    raise SystemExit(f"--variants: unknown variant {variant!r}; known: {', '.join(VARIANTS)}")
+def ops_of(variant: str, params: dict) -> dict:
+    if variant not in VARIANTS:
+        raise SystemExit(f"--variants: unknown variant {variant!r}; known: {', '.join(VARIANTS)}")
+    try:
+        return augment.po_aug_ops(variant, vr.corruptions.resolve_suite(params["corruptions"]["suite"]))
+    except ValueError as e:
+        raise SystemExit(f"--variants {variant}: {e}") from None
 
 
 def retrain_po_aug(zoo: Path, cfg: dict, ops: dict, out: Path) -> str:
@@ -117,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
         base_ev = None
         for v in a.variants:
             where = out / v / f"seed{seed}"
-            for stage in ("pt", "it", "po") + (("po-aug",) if v == "own" else ()):
+            for stage in ("pt", "it", "po") + (("po-aug",) if v == p0["zoo"]["po_aug_images"] else ()):
                 if not (where / stage / "config.json").exists():
                     shutil.copytree(zoo / stage, where / stage, dirs_exist_ok=True)
             t = time.perf_counter()

@@ -183,3 +183,15 @@ def test_zoo_config_alone_fills_and_checks():
     assert z == {**params.DEFAULTS["zoo"], "dir": "x", "seed": 3}
     with pytest.raises(params.ParamsError, match="'zoo.patch_size' = 0"):
         params.zoo_config({"dir": "x", "patch_size": 0})
+
+
+def test_po_aug_cannot_train_on_a_corruption_the_run_evaluates():
+    """The planted effect must transfer: with po_aug_images heldout-imagenet-c, a suite that evaluates
+    one of those corruptions is refused, naming the key and the corruption; `own` allows it."""
+    with pytest.raises(params.ParamsError, match=r"'zoo.po_aug_images' = 'heldout-imagenet-c'.*fog"):
+        params.load("params/demo.yaml", {"corruptions": {"suite": ["fog", "brightness"]}})
+    with pytest.raises(params.ParamsError, match=r"'zoo.po_aug_images'.*contrast"):
+        params.load("params/demo.yaml", {"corruptions": {"suite": "imagenet-c"}})
+    assert params.load("params/demo.yaml", {"corruptions": {"suite": ["fog"]}, "zoo": {"po_aug_images": "own"}})
+    with pytest.raises(params.ParamsError, match="'zoo.po_aug_images' = 'jitter'"):
+        params.load("params/demo.yaml", {"zoo": {"po_aug_images": "jitter"}})

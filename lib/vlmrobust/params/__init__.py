@@ -28,7 +28,8 @@ from .. import paths
 from .checker import Checker, ParamsError
 from .defaults import DEFAULTS, REQUIRED, TOP_LEVEL_KEYS, TRAINING_STEPS
 from .sections import (check_analysis, check_benchmark, check_corruptions, check_inference, check_models,
-                       check_pairs, check_zoo)
+                       check_pairs, check_zoo, check_zoo_against_suite)
+from ..corruptions import SUITES
 
 SECTIONS = ("benchmark", "corruptions", "inference", "analysis")  # plain mappings filled from DEFAULTS
 
@@ -96,6 +97,8 @@ def validate(p: Any, source: str = "<params>") -> dict:
     check_benchmark(c, p["benchmark"])
     check_corruptions(c, p["corruptions"])
     check_zoo(c, p["zoo"])
+    suite = p["corruptions"]["suite"]
+    check_zoo_against_suite(c, p["zoo"], SUITES.get(suite, (suite,)) if isinstance(suite, str) else suite)
     check_models(c, p["models"])
     check_pairs(c, p["pairs"], p["models"])
     enabled = [m for m, spec in p["models"].items() if spec["enabled"]]

@@ -24,13 +24,13 @@ REQUIRED = {  # section -> keys a params file must give (no sensible default)
 DEFAULTS = {
     "benchmark": {"sources": {}},
     "corruptions": {"format": "png", "jpeg_quality": 85, "workers": 2},
-    # the demo zoo's recipe (config hash d694cfa87c40 with params/demo.yaml's dir); see README
+    # the demo zoo's recipe (config hash 33609a6bbc7c with params/demo.yaml's dir); see README
     "zoo": {
         "seed": 0, "image_size": 224, "patch_size": 14, "image_tokens": 16, "text_hidden": 128,
         "text_layers": 3, "vision_hidden": 96, "vision_layers": 3, "heads": 2, "vocab_size": 600,
         "train_items": 2000, "steps": {"vision": 2000, "pt": 600, "it": 1800, "po": 300}, "batch_size": 32,
         "lr": {"vision": 3e-3, "pt": 1e-3, "it": 1e-3, "po": 3e-4}, "dpo_beta": 0.1, "sft_weight": 1.0,
-        "po_tower": "trained", "threads": 2, "eval_items": 100,
+        "po_tower": "trained", "po_aug_images": "heldout-imagenet-c", "threads": 2, "eval_items": 100,
     },
     # per model; ``label`` defaults to the model's name
     "model": {"family": "other", "dtype": "auto", "quantization": "none", "revision": None, "enabled": True,

@@ -55,6 +55,11 @@ def check_corruptions(c: Checker, s):
 
 
 PO_TOWER = ("frozen", "trained")  # does the vision tower train in the preference stages (po and po-aug alike)
+# the images of po-aug's preference pairs (zoo.augment.po_aug_ops): ImageNet-C corruptions the run
+# does not evaluate (HELDOUT_IMAGENET_C, the demo's), or the zoo's own PIL/numpy augmentations
+PO_AUG_IMAGES = ("heldout-imagenet-c", "own")
+HELDOUT_IMAGENET_C = ("contrast", "fog", "gaussian_blur", "impulse_noise", "pixelate", "saturate", "shot_noise",
+                      "speckle_noise")
 
 
 def check_zoo(c: Checker, z):
@@ -99,6 +104,19 @@ def check_zoo(c: Checker, z):
     c.number("zoo.dpo_beta", z["dpo_beta"], positive=True)
     c.number("zoo.sft_weight", z["sft_weight"], lo=0)
     c.choice("zoo.po_tower", z["po_tower"], PO_TOWER)
+    c.choice("zoo.po_aug_images", z["po_aug_images"], PO_AUG_IMAGES)
+
+
+def check_zoo_against_suite(c: Checker, z, suite: list[str]):
+    """po-aug's held-out corruptions must not be evaluated by the run: a planted effect has to
+    transfer from corruptions the evaluation does not use (zoo issue #18)."""
+    if z is None or z["po_aug_images"] != "heldout-imagenet-c":
+        return
+    overlap = sorted(set(HELDOUT_IMAGENET_C) & set(suite))
+    if overlap:
+        c.fail("zoo.po_aug_images", z["po_aug_images"],
+               f"po-aug would train on {', '.join(overlap)}, which corruptions.suite evaluates; use "
+               "po_aug_images: own, or a suite without them")
 
 
 def check_models(c: Checker, models):

@@ -13,10 +13,12 @@ a real model's data diversity would have to. Each image gets one or two of them 
 random strength; everything is drawn from a ``random.Random`` seeded per example, so the
 augmented training set is a pure function of the zoo's seed.
 
-``heldout_corruptions`` is the fallback the zoo issue names for when these do not transfer:
-ImageNet-C corruptions the run does not evaluate. They transfer better in two of three seeds
-(README, "Which augmentation plants the larger effect"; ``scripts/po_aug_variants.py``), but the
-demo's recipe (``training.train``) still uses the own augmentations above.
+These own augmentations transfer to the evaluated Gaussian noise only, not to defocus blur or
+brightness (README, "Which augmentation plants the larger effect"). ``heldout_corruptions`` is the
+fallback the zoo issue names for that case: ImageNet-C corruptions the run does *not* evaluate.
+They plant the larger effect (detected in two of three seeds against one), so they are the demo's
+recipe (``zoo.po_aug_images: heldout-imagenet-c``; ``own`` keeps the augmentations above).
+The params check refuses a run whose corruption suite contains one of them.
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ import random
 
 import numpy as np
 from PIL import Image, ImageEnhance, ImageFilter
+
+from ..params.sections import HELDOUT_IMAGENET_C, PO_AUG_IMAGES
 
 
 def _brightness(im: Image.Image, rng: random.Random) -> Image.Image:
@@ -70,9 +74,8 @@ def example_seed(seed: int, index: int) -> int:
 # The issue's fallback when the zoo's own augmentations do not transfer: ImageNet-C corruptions
 # that are *not* in the evaluated suite (the pilot suite is gaussian_noise, defocus_blur,
 # brightness, jpeg_compression). Glass, motion and zoom blur, frost, snow, spatter and elastic are
-# left out for their cost per image (or their external assets).
-HELDOUT_IMAGENET_C = ("contrast", "fog", "gaussian_blur", "impulse_noise", "pixelate", "saturate", "shot_noise",
-                      "speckle_noise")
+# left out for their cost per image (or their external assets). The names (and the values of
+# ``zoo.po_aug_images``) live with the params schema, which checks them against the run's suite.
 
 
 def _corruption(name: str):
@@ -92,6 +95,16 @@ def heldout_corruptions(evaluated) -> dict:
         raise ValueError(f"augmentations {overlap} are evaluated corruptions of the run; a planted effect must "
                          "transfer from corruptions the evaluation does not use")
     return {name: _corruption(name) for name in HELDOUT_IMAGENET_C}
+
+
+def po_aug_ops(images: str, evaluated=()) -> dict:
+    """The augmentation table that ``zoo.po_aug_images`` names (``PO_AUG_IMAGES``); ``evaluated``:
+    the run's corruptions, which the held-out table must not contain."""
+    if images == "own":
+        return AUGMENTATIONS
+    if images == "heldout-imagenet-c":
+        return heldout_corruptions(evaluated)
+    raise ValueError(f"zoo.po_aug_images: unknown value {images!r}; known: {', '.join(PO_AUG_IMAGES)}")
 
 
 def augment(image: bytes, rng: random.Random, ops: dict | None = None) -> tuple[bytes, list[str]]:

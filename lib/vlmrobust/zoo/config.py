@@ -16,9 +16,10 @@ NOT_HASHED = ("dir", "eval_items", "threads")  # do not change the weights (thre
 # The recipe's versions: bumped when the code that trains the zoo changes what it trains (not only
 # its settings), so that a zoo cached under the old recipe is never reused. ``upstream``: vision, pt
 # and it (2: six bold sign words read on the sign's centre cell; 3: the word loss weighed like the
-# other heads); ``preference``: po and po-aug (2: po-aug added).
+# other heads); ``preference``: po and po-aug (2: po-aug added). A new setting (such as
+# ``po_aug_images``, which changed the demo's po-aug) changes the hash by itself: no bump needed.
 RECIPE_VERSION = {"upstream": 3, "preference": 2}
-PREFERENCE_KEYS = ("dpo_beta", "sft_weight", "po_tower")  # plus steps.po and lr.po: settings of po and po-aug only
+PREFERENCE_KEYS = ("dpo_beta", "sft_weight", "po_tower", "po_aug_images")  # plus steps.po and lr.po: settings of po and po-aug only
 
 
 def config_hash(cfg: dict) -> str:

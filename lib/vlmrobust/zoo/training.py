@@ -18,7 +18,9 @@ The lineage mirrors how real models are made, on the synthetic benchmark's
   stayed within noise (README, "The demo zoo").
 - ``po-aug``: ``po``'s recipe exactly (same start, reference, pairs, order, steps, loss,
   learning rate and seed: ``preference_recipe``) except that the pairs' images are varied in
-  their conditions (``augment``): the planted robustness effect of the positive control.
+  their conditions (``augment``; ``po_aug_images: heldout-imagenet-c``, the demo's: ImageNet-C
+  corruptions the run does not evaluate, so the effect has to transfer): the planted robustness
+  effect of the positive control.
 
 The pairs: Z0 (it, po) is the negative control (alignment on clean images: no robustness
 effect is planted, so none should be found), Z2 (it, po-aug) the positive control (one is
@@ -47,7 +49,7 @@ from .batching import Batcher, model_inputs, tower_states
 from .build import build_model, build_processor, weights_hash
 from ..params import zoo_config
 from .config import STAGES, config_hash, image_grid, upstream_hash
-from .augment import augment_all
+from .augment import augment_all, po_aug_ops
 from .examples import (TASKS, Example, caption_examples, preference_examples, sft_examples, training_items,
                        vision_examples)
 from .losses import mpo_loss, sequence_logps
@@ -96,7 +98,8 @@ def preference_recipe(cfg: dict, augmented: bool) -> dict:
     return {"start": "it", "reference": "it", "pairs": "preference_examples", "examples": cfg["steps"]["po"] * batch,
             "steps": cfg["steps"]["po"], "batch_size": batch, "lr": cfg["lr"]["po"], "beta": cfg["dpo_beta"],
             "sft_weight": cfg["sft_weight"], "seed": cfg["seed"] + 3, "tower": cfg["po_tower"],
-            "images": "augmented (augment.augment_all, seed + 6)" if augmented else "as rendered"}
+            "images": f"augmented: {cfg['po_aug_images']} (augment.po_aug_ops, augment_all, seed + 6)" if augmented
+            else "as rendered"}
 
 
 def with_images(examples: list[Example], images: list[bytes]) -> list[Example]:
@@ -189,7 +192,8 @@ def train(zoo_dir: str | Path, cfg: dict, progress: bool = True,
     r = preference_recipe(cfg, augmented=False)
     pairs = preference_examples(items, processor, rng)[:r["examples"]]
     t = time.perf_counter()
-    augmented = with_images(pairs, augment_all([e.image for e in pairs], cfg["seed"] + 6))
+    augmented = with_images(pairs, augment_all([e.image for e in pairs], cfg["seed"] + 6,
+                                                po_aug_ops(cfg["po_aug_images"])))
     model.model.vision_tower.requires_grad_(False)
     fresh = [im for im in dict.fromkeys(e.image for e in (*pairs, *augmented)) if im not in states]
     states.update(tower_states(model, processor, fresh, progress=progress))
