@@ -29,7 +29,7 @@
 # | `pt` | caption pretraining | a raw pretrained checkpoint (`gemma-3-4b-pt`) |
 # | `it` | instruction tuning from `pt`: verbose answers unless asked to be concise | an SFT / instruction-tuned model |
 # | `po` | preference optimisation from `it` (DPO + SFT, MPO-style) on the rendered images | `InternVL2.5-2B-MPO` |
-# | `po-aug` | `po`'s recipe exactly, but the preference pairs' images vary in brightness, contrast, gamma, blur, noise and compression | the paper's hypothesis (section 4.4): preference data exposes a model to more image conditions |
+# | `po-aug` | `po`'s recipe exactly, but the preference pairs' images carry ImageNet-C corruptions that the run does not evaluate (contrast, fog, Gaussian blur, impulse, shot and speckle noise, pixelate, saturate) | the paper's hypothesis (section 4.4): preference data exposes a model to more image conditions |
 #
 # The demo's pairs are the instrument's controls, so that a reader can see the pipeline find an
 # effect that is there and find none where there is none:
@@ -40,8 +40,10 @@
 # | Z2 | it, po-aug | positive | a planted robustness effect: Rel. mCE well below 1, intervals below 1 |
 # | Z1 | pt, it | the confound | the paper's Gemma pre-training confound: a raw checkpoint that does not answer in format |
 #
-# `po-aug`'s augmentations are written for the zoo (`vlmrobust/zoo/augment.py`), not the evaluated
-# ImageNet-C implementations, so the effect has to transfer to the evaluated corruptions. Models
+# `po-aug`'s augmentations (`zoo.po_aug_images`, `vlmrobust/zoo/augment.py`) are corruptions the run
+# does not evaluate (the params check refuses a suite that contains one), so the effect has to
+# transfer to the evaluated ones. The zoo's own PIL/numpy augmentations (`po_aug_images: own`, the
+# first design) transferred to Gaussian noise only; the README compares the two over seeds. Models
 # are saved with `save_pretrained` and later loaded by notebook 02 exactly like a hub checkpoint.
 #
 # Training is skipped when a zoo with the same configuration hash exists (`make zoo` forces it).

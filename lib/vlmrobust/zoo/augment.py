@@ -6,12 +6,14 @@ zoo plants exactly that effect: ``po-aug`` is ``po``'s recipe with the images of
 preference data varied in their conditions, so the pipeline has a known robustness gain
 to find (pair Z2) next to a known null (pair Z0: ``po`` on clean images).
 
-The augmentations are written here with PIL and numpy, deliberately *not* with the
-ImageNet-C implementations the study evaluates (``imagecorruptions``): a gain measured on
-the evaluated corruptions then has to transfer from different, simpler degradations, as
-a real model's data diversity would have to. Each image gets one or two of them at a
-random strength; everything is drawn from a ``random.Random`` seeded per example, so the
-augmented training set is a pure function of the zoo's seed.
+Two tables of augmentations, chosen by ``zoo.po_aug_images`` (``po_aug_ops``). Either way a gain
+measured on the evaluated corruptions has to transfer from degradations the evaluation does not
+use, as a real model's data diversity would have to. Each image gets none, one or two of them at a
+random strength; everything is drawn from a ``random.Random`` seeded per example, so the augmented
+training set is a pure function of the zoo's seed.
+
+``AUGMENTATIONS`` (``own``, the first design) are written here with PIL and numpy, deliberately
+*not* with the ImageNet-C implementations the study evaluates (``imagecorruptions``).
 
 These own augmentations transfer to the evaluated Gaussian noise only, not to defocus blur or
 brightness (README, "Which augmentation plants the larger effect"). ``heldout_corruptions`` is the
