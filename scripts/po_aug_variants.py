@@ -82,14 +82,11 @@ def retrain_po_aug(zoo: Path, cfg: dict, ops: dict, out: Path) -> str:
     model = Gemma3ForConditionalGeneration.from_pretrained(zoo / "it")
     vr.zoo.sft_examples(items, processor, rng)  # advance the shared rng exactly as training it did
     reference = copy.deepcopy(model).requires_grad_(False)
-    r = training.preference_recipe(cfg, augmented=True)
-    pairs = vr.zoo.preference_examples(items, processor, rng)[:r["examples"]]
-    examples = training.with_images(pairs, augment.augment_all([e.image for e in pairs], cfg["seed"] + 6, ops))
+    examples = training.po_aug_pairs(training.preference_pairs(items, processor, rng, cfg), cfg, ops)
     states = vr.zoo.tower_states(reference, processor, list(dict.fromkeys(e.image for e in examples)), progress=False)
-    policy = copy.deepcopy(reference).requires_grad_(True)
-    policy.model.vision_tower.requires_grad_(r["tower"] == "trained")
-    training.train_preference(policy, reference, processor, examples, r["steps"], r["batch_size"], r["lr"], r["beta"],
-                              r["sft_weight"], r["seed"], "po-aug (variant)", True, states, r["tower"] == "trained")
+    policy, _ = training.train_preference_stage(reference, processor, examples,
+                                                training.preference_recipe(cfg, augmented=True), states,
+                                                "po-aug (variant)", True)
     policy.save_pretrained(out / "po-aug")
     processor.save_pretrained(out / "po-aug")
     return vr.zoo.weights_hash(policy)

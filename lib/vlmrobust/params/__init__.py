@@ -29,7 +29,7 @@ from .checker import Checker, ParamsError
 from .defaults import DEFAULTS, REQUIRED, TOP_LEVEL_KEYS, TRAINING_STEPS
 from .sections import (check_analysis, check_benchmark, check_corruptions, check_inference, check_models,
                        check_pairs, check_zoo, check_zoo_against_suite)
-from ..corruptions import SUITES
+from ..corruptions import resolve_suite
 
 SECTIONS = ("benchmark", "corruptions", "inference", "analysis")  # plain mappings filled from DEFAULTS
 
@@ -97,8 +97,7 @@ def validate(p: Any, source: str = "<params>") -> dict:
     check_benchmark(c, p["benchmark"])
     check_corruptions(c, p["corruptions"])
     check_zoo(c, p["zoo"])
-    suite = p["corruptions"]["suite"]
-    check_zoo_against_suite(c, p["zoo"], SUITES.get(suite, (suite,)) if isinstance(suite, str) else suite)
+    check_zoo_against_suite(c, p["zoo"], resolve_suite(p["corruptions"]["suite"]))
     check_models(c, p["models"])
     check_pairs(c, p["pairs"], p["models"])
     enabled = [m for m, spec in p["models"].items() if spec["enabled"]]

@@ -107,12 +107,17 @@ def check_zoo(c: Checker, z):
     c.choice("zoo.po_aug_images", z["po_aug_images"], PO_AUG_IMAGES)
 
 
-def check_zoo_against_suite(c: Checker, z, suite: list[str]):
-    """po-aug's held-out corruptions must not be evaluated by the run: a planted effect has to
-    transfer from corruptions the evaluation does not use (zoo issue #18)."""
+def evaluated_heldout(suite) -> list[str]:
+    """The held-out corruptions of po-aug that ``suite`` (corruption names) evaluates: none allowed,
+    since a planted effect has to transfer from corruptions the evaluation does not use (#18)."""
+    return sorted(set(HELDOUT_IMAGENET_C) & set(suite))
+
+
+def check_zoo_against_suite(c: Checker, z, suite):
+    """``zoo.po_aug_images: heldout-imagenet-c`` with a ``suite`` that evaluates one of them is refused."""
     if z is None or z["po_aug_images"] != "heldout-imagenet-c":
         return
-    overlap = sorted(set(HELDOUT_IMAGENET_C) & set(suite))
+    overlap = evaluated_heldout(suite)
     if overlap:
         c.fail("zoo.po_aug_images", z["po_aug_images"],
                f"po-aug would train on {', '.join(overlap)}, which corruptions.suite evaluates; use "

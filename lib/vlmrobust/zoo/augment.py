@@ -32,7 +32,7 @@ import random
 import numpy as np
 from PIL import Image, ImageEnhance, ImageFilter
 
-from ..params.sections import HELDOUT_IMAGENET_C, PO_AUG_IMAGES
+from ..params.sections import HELDOUT_IMAGENET_C, PO_AUG_IMAGES, evaluated_heldout
 
 
 def _brightness(im: Image.Image, rng: random.Random) -> Image.Image:
@@ -92,7 +92,7 @@ def _corruption(name: str):
 def heldout_corruptions(evaluated) -> dict:
     """``HELDOUT_IMAGENET_C`` as augmentations (each at a random severity 1-5, seeded from the
     example's draw); refuses when one of them is among the ``evaluated`` corruptions."""
-    overlap = sorted(set(HELDOUT_IMAGENET_C) & set(evaluated))
+    overlap = evaluated_heldout(evaluated)
     if overlap:
         raise ValueError(f"augmentations {overlap} are evaluated corruptions of the run; a planted effect must "
                          "transfer from corruptions the evaluation does not use")

@@ -35,6 +35,7 @@ are machine-specific. The zoo is cached under a hash of its settings
 
 from __future__ import annotations
 
+import copy
 import json
 import random
 import time
@@ -102,6 +103,32 @@ def preference_recipe(cfg: dict, augmented: bool) -> dict:
             else "as rendered"}
 
 
+def preference_pairs(items: pd.DataFrame, processor, rng: random.Random, cfg: dict) -> list[Example]:
+    """One set of pairs for both preference stages: as many as the stage's steps consume (one
+    epoch), so that only the images po-aug actually sees are augmented and encoded. ``rng`` is the
+    shared one, as left by ``it``'s examples."""
+    return preference_examples(items, processor, rng)[:preference_recipe(cfg, augmented=False)["examples"]]
+
+
+def po_aug_pairs(pairs: list[Example], cfg: dict, ops: dict) -> list[Example]:
+    """``po``'s pairs with their images augmented by ``ops`` (``augment.po_aug_ops``), seeded from
+    the zoo's seed."""
+    return with_images(pairs, augment_all([e.image for e in pairs], cfg["seed"] + 6, ops))
+
+
+def train_preference_stage(reference, processor, examples: list[Example], recipe: dict, states: dict, desc: str,
+                           progress: bool):
+    """A policy copied from ``reference`` and trained by ``recipe`` (``preference_recipe``); returns
+    the policy and its losses."""
+    trained = recipe["tower"] == "trained"
+    policy = copy.deepcopy(reference).requires_grad_(True)
+    policy.model.vision_tower.requires_grad_(trained)
+    losses = train_preference(policy, reference, processor, examples, recipe["steps"], recipe["batch_size"],
+                              recipe["lr"], recipe["beta"], recipe["sft_weight"], recipe["seed"], desc, progress,
+                              states, trained)
+    return policy, losses
+
+
 def with_images(examples: list[Example], images: list[bytes]) -> list[Example]:
     """The same examples (prompt, answers) with other images."""
     return [Example(im, e.prompt, e.target, e.rejected, e.cells) for e, im in zip(examples, images, strict=True)]
@@ -143,8 +170,6 @@ def train(zoo_dir: str | Path, cfg: dict, progress: bool = True,
     is loaded from disk instead of retraining the ~20 minutes before it; the result is the same
     weights as training from scratch (``tests/test_zoo.py`` checks it on the micro-zoo).
     """
-    import copy
-
     import torch
 
     cfg = zoo_config(cfg)
@@ -187,25 +212,18 @@ def train(zoo_dir: str | Path, cfg: dict, progress: bool = True,
     reference = copy.deepcopy(model)
     for p in reference.parameters():
         p.requires_grad_(False)
-    # One set of pairs for both preference stages: as many as the stage's steps consume (one
-    # epoch), so that only the images po-aug actually sees are augmented and encoded.
-    r = preference_recipe(cfg, augmented=False)
-    pairs = preference_examples(items, processor, rng)[:r["examples"]]
+    pairs = preference_pairs(items, processor, rng, cfg)
     t = time.perf_counter()
-    augmented = with_images(pairs, augment_all([e.image for e in pairs], cfg["seed"] + 6,
-                                                po_aug_ops(cfg["po_aug_images"])))
+    augmented = po_aug_pairs(pairs, cfg, po_aug_ops(cfg["po_aug_images"]))
     model.model.vision_tower.requires_grad_(False)
     fresh = [im for im in dict.fromkeys(e.image for e in (*pairs, *augmented)) if im not in states]
     states.update(tower_states(model, processor, fresh, progress=progress))
     info["po-aug_augmentation_seconds"] = round(time.perf_counter() - t, 1)
     for stage, examples in (("po", pairs), ("po-aug", augmented)):
         recipe = preference_recipe(cfg, augmented=stage == "po-aug")
-        policy = copy.deepcopy(reference).requires_grad_(True)
-        policy.model.vision_tower.requires_grad_(recipe["tower"] == "trained")
         t = time.perf_counter()
-        losses = train_preference(policy, reference, processor, examples, recipe["steps"], recipe["batch_size"],
-                                  recipe["lr"], recipe["beta"], recipe["sft_weight"], recipe["seed"],
-                                  f"{stage} (MPO-style)", progress, states, recipe["tower"] == "trained")
+        policy, losses = train_preference_stage(reference, processor, examples, recipe, states,
+                                                f"{stage} (MPO-style)", progress)
         save(stage, policy, losses, time.perf_counter() - t)
         info["stages"][stage]["recipe"] = recipe
     info["seconds_total"] = round(time.perf_counter() - t0, 1)
