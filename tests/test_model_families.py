@@ -3,6 +3,7 @@ built here (Qwen2-VL, InternVL in its transformers-native form, Gemma-3): ``mode
 (AutoProcessor + AutoModelForImageTextToText), chat and completion prompts, batched generation with
 left padding equal to one item at a time, option probabilities, fp32 and NF4 on CPU."""
 
+import copy
 import io
 
 import numpy as np
@@ -79,13 +80,51 @@ def test_no_family_gets_a_second_bos(family_dir):
         assert ids[0] == tok.bos_token_id and ids.count(tok.bos_token_id) == 1
 
 
+def _nf4_cpu_path(lm, packed: bool) -> None:
+    """Choose bitsandbytes' CPU path for every 4-bit layer: the AVX512-BF16 repacked layout
+    (``packed``) or the plain one. The packed kernel exists only on CPUs with AVX512-BF16."""
+    for m in lm.model.modules():
+        if type(m).__name__ == "Linear4bit":
+            m.support_avx512bf16_for_cpu = packed
+
+
+def _nf4_generate(lm, family):
+    texts = [prompts.build(lm.processor, "chat", family, q, o, concise=True) for q, o in ITEMS[:2]]
+    return inference.generate_batch(lm, _images()[:2], texts, 3, [0, 2])
+
+
 def test_family_in_nf4_on_cpu(family_dir):
-    """bitsandbytes' NF4 on CPU: the language model's linear layers are 4-bit and generation runs."""
+    """bitsandbytes' NF4 on CPU: the quantized layers (language model, vision tower and projector) are
+    4-bit, each can be repacked into the AVX512-BF16 layout (the step that fails on layers narrower
+    than a 64-weight block), and generation runs on the plain path on every CPU and on the packed
+    path where the CPU has AVX512-BF16."""
+    import bitsandbytes.functional as F
+
     family, path = family_dir
     models.check_quantization("nf4", "cpu")
     lm = _load(family, path, "chat", quantization="nf4")
-    kinds = {type(m).__name__ for m in lm.model.modules()}
-    assert "Linear4bit" in kinds
-    out = inference.generate_batch(lm, _images()[:2], [prompts.build(lm.processor, "chat", family, q, o, concise=True)
-                                                       for q, o in ITEMS[:2]], 3, [0, 2])
+    layers = [m for m in lm.model.modules() if type(m).__name__ == "Linear4bit"]
+    assert layers and not models.nf4_narrow_layers(lm.model)
+    for m in layers:  # the repacking itself, on copies, on any CPU
+        state = copy.deepcopy(m.weight.quant_state)
+        packed, state = F._convert_weight_packed_for_cpu(m.weight.data.clone(), state)
+        assert state.packing_format_for_cpu
+        assert tuple(packed.shape) == (m.out_features, m.in_features // 2)
+        assert tuple(state.absmax.shape) == (m.in_features // models.NF4_BLOCK, m.out_features)
+    _nf4_cpu_path(lm, packed=False)
+    out = _nf4_generate(lm, family)
     assert len(out) == 2 and out[1]["option_probs"] is not None
+    if F.has_avx512bf16():  # this CPU runs the packed layout too: the path Intel Xeon machines take
+        _nf4_cpu_path(lm, packed=True)
+        out = _nf4_generate(lm, family)
+        assert len(out) == 2 and out[1]["option_probs"] is not None
+        assert all(getattr(m.weight.quant_state, "packing_format_for_cpu", False) for m in layers)
+
+
+def test_nf4_refuses_layers_narrower_than_a_block(tmp_path):
+    """A model with 32-wide layers in NF4 on CPU: a clear error naming the layers, not bitsandbytes'
+    reshape error at the first forward on AVX512-BF16 CPUs (and the same error on every CPU)."""
+    path = make_tiny_qwen2_vl(tmp_path / "narrow", hidden=32)
+    with pytest.raises(models.ModelError, match=r"multiple of 64.*q_proj \(32 -> 32\)"):
+        _load("qwen2_vl", path, "chat", quantization="nf4")
+    assert _load("qwen2_vl", path, "chat").quantization == "none"  # the same model loads unquantized

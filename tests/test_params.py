@@ -48,6 +48,10 @@ def _write(tmp_path, p, name="bad.yaml") -> Path:
     (lambda p: p["benchmark"].__setitem__("datasets", ["gqa", "okvqa"]), "benchmark.datasets[1]", "'okvqa'"),
     (lambda p: p.__setitem__("reference", "zoo-xx"), "reference", "'zoo-xx'"),
     (lambda p: p["pairs"]["Z0"].__setitem__("aligned", "nope"), "pairs.Z0.aligned", "'nope'"),
+    # a pair of one model with itself (by name, or by two names with the same checkpoint)
+    (lambda p: p["pairs"]["Z0"].__setitem__("aligned", p["pairs"]["Z0"]["base"]), "pairs.Z0.aligned", "'zoo-it'"),
+    (lambda p: p["models"]["zoo-po"].__setitem__("source", p["models"]["zoo-it"]["source"]), "pairs.Z0.aligned",
+     "'zoo-po'"),
     (lambda p: p["models"]["zoo-it"].__setitem__("quantization", "nf5"), "models.zoo-it.quantization", "'nf5'"),
     (lambda p: p["models"]["zoo-it"].__setitem__("prompt_style", "dialog"), "models.zoo-it.prompt_style",
      "'dialog'"),

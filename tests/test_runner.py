@@ -53,6 +53,23 @@ def test_provenance_keeps_every_notebooks_last_execution(tmp_path, monkeypatch):
     assert prov["notebooks"]["02_inference"]["params_hash"] == provenance.params_hash(p)
 
 
+def test_provenance_names_the_cpu_and_its_vector_features(tmp_path, monkeypatch):
+    """Float results differ between CPU kinds, so a run records which it ran on, read from /proc/cpuinfo."""
+    import json
+
+    from vlmrobust import params, provenance
+
+    monkeypatch.setenv("VLMROBUST_OUTPUTS", str(tmp_path))
+    monkeypatch.setattr(provenance, "cpu_flags", lambda: {"fpu", "avx2", "avx512f"})
+    monkeypatch.setattr(provenance, "cpu_model", lambda: "Intel(R) Xeon(R) Platinum 8488C")
+    provenance.record("smoke", params.load("params/smoke.yaml"), "params/smoke.yaml")
+    cpu = json.loads((tmp_path / "smoke" / "provenance.json").read_text())["platform"]
+    assert cpu["cpu"] == "Intel(R) Xeon(R) Platinum 8488C"
+    assert cpu["cpu_features"]["avx512f"] is True and cpu["cpu_features"]["avx512_bf16"] is False
+    line = provenance.describe_cpu()
+    assert line.startswith("Intel(R) Xeon(R) Platinum 8488C") and "AVX512-BF16 no" in line
+
+
 def test_progress_in_lines_mode_writes_few_plain_lines(monkeypatch, capfd):
     from vlmrobust import progress
 

@@ -86,14 +86,28 @@ def no_video_processor():
         yield
 
 
-def _text_config(tok) -> dict:
-    return {"vocab_size": len(tok), "hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 1,
+# NF4 on CPU: on processors with AVX512-BF16, bitsandbytes repacks each 4-bit layer at its first
+# forward, which needs in_features a multiple of 64 (the 4-bit block) and out_features a multiple
+# of 32. NF4 quantizes the vision towers and projectors too, so every width of the tiny Qwen2-VL and
+# InternVL (text and vision) is a multiple of 64, as in real models (hidden sizes of 1,024 and more).
+TEXT_HIDDEN = 64
+
+
+def _text_config(tok, hidden: int = TEXT_HIDDEN) -> dict:
+    return {"vocab_size": len(tok), "hidden_size": hidden, "intermediate_size": 2 * hidden, "num_hidden_layers": 1,
             "num_attention_heads": 2, "num_key_value_heads": 1, "pad_token_id": tok.pad_token_id,
             "eos_token_id": tok.eos_token_id, "bos_token_id": None}
 
 
-def make_tiny_qwen2_vl(path: Path, seed: int = 0) -> Path:
-    """A tiny random Qwen2-VL (Qwen2VLForConditionalGeneration + Qwen2VLProcessor), saved."""
+def _mrope_section(head_dim: int) -> list[int]:
+    """Qwen2-VL's rotary sections (temporal, height, width) sum to half the head dimension."""
+    half = head_dim // 2
+    return [half - 2 * (3 * half // 8), 3 * half // 8, 3 * half // 8]
+
+
+def make_tiny_qwen2_vl(path: Path, seed: int = 0, hidden: int = TEXT_HIDDEN) -> Path:
+    """A tiny random Qwen2-VL (Qwen2VLForConditionalGeneration + Qwen2VLProcessor), saved; ``hidden``
+    (text and vision width, a multiple of 16) below 64 makes layers narrower than one NF4 block."""
     import torch
     from transformers import Qwen2VLConfig, Qwen2VLForConditionalGeneration, Qwen2VLProcessor
     from transformers.models.qwen2_vl.image_processing_pil_qwen2_vl import Qwen2VLImageProcessorPil
@@ -103,8 +117,9 @@ def make_tiny_qwen2_vl(path: Path, seed: int = 0) -> Path:
         "vision_eos_token": "<|vision_end|>"})
     ids = tok.convert_tokens_to_ids
     cfg = Qwen2VLConfig(
-        text_config={**_text_config(tok), "rope_scaling": {"type": "mrope", "mrope_section": [2, 3, 3]}},
-        vision_config={"depth": 1, "embed_dim": 32, "hidden_size": 32, "num_heads": 2, "mlp_ratio": 2, "patch_size": 14,
+        text_config={**_text_config(tok, hidden),
+                     "rope_scaling": {"type": "mrope", "mrope_section": _mrope_section(hidden // 2)}},
+        vision_config={"depth": 1, "embed_dim": hidden, "hidden_size": hidden, "num_heads": 2, "mlp_ratio": 2, "patch_size": 14,
                        "spatial_merge_size": 2, "temporal_patch_size": 2},
         image_token_id=ids("<|image_pad|>"), video_token_id=ids("<|video_pad|>"),
         vision_start_token_id=ids("<|vision_start|>"), vision_end_token_id=ids("<|vision_end|>"))
@@ -126,7 +141,7 @@ def make_tiny_internvl(path: Path, seed: int = 0) -> Path:
         "start_image_token": "<img>", "end_image_token": "</img>", "context_image_token": "<IMG_CONTEXT>",
         "video_token": "<video>"})
     cfg = InternVLConfig(
-        vision_config={"hidden_size": 32, "num_hidden_layers": 1, "num_attention_heads": 2, "intermediate_size": 64,
+        vision_config={"hidden_size": TEXT_HIDDEN, "num_hidden_layers": 1, "num_attention_heads": 2, "intermediate_size": 128,
                        "image_size": [224, 224], "patch_size": [14, 14]},
         text_config={"model_type": "qwen2", **_text_config(tok)},
         image_token_id=tok.convert_tokens_to_ids("<IMG_CONTEXT>"), image_seq_length=64)

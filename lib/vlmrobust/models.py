@@ -111,6 +111,39 @@ def check_quantization(quantization: str, device: str) -> None:
                          f"{type(e).__name__}: {str(e)[:200]}") from None
 
 
+NF4_BLOCK = 64       # bitsandbytes' 4-bit quantization block (weights per absmax)
+NF4_CPU_TILE_N = 32  # its AVX512-BF16 CPU kernel packs output rows in tiles of 32
+
+
+def nf4_narrow_layers(model) -> list[str]:
+    """The 4-bit layers that bitsandbytes' AVX512-BF16 CPU path cannot repack.
+
+    On CPUs with AVX512-BF16 (recent Intel Xeon and AMD EPYC), every ``Linear4bit`` is repacked at
+    its first forward; that needs ``in_features`` a multiple of the 64-weight block and
+    ``out_features`` a multiple of 32, or the reshape of its scales fails deep inside bitsandbytes.
+    Real models are far wider; only a tiny test model can be this narrow.
+    """
+    return [f"{n} ({m.in_features} -> {m.out_features})" for n, m in model.named_modules()
+            if type(m).__name__ == "Linear4bit"
+            and (m.in_features % NF4_BLOCK or m.out_features % NF4_CPU_TILE_N)]
+
+
+def check_nf4_widths(name: str, model) -> None:
+    """Refuse, on every CPU alike, a model that NF4 on an AVX512-BF16 CPU would break on.
+
+    Checked on any CPU (not only where the packed path runs) so that a params file that loads on
+    one machine loads on every machine of the same kind.
+    """
+    narrow = nf4_narrow_layers(model)
+    if narrow:
+        shown = ", ".join(narrow[:4]) + (f" and {len(narrow) - 4} more" if len(narrow) > 4 else "")
+        raise ModelError(
+            f"model '{name}': NF4 on CPU needs every quantized linear layer's input width to be a multiple "
+            f"of {NF4_BLOCK} and its output width a multiple of {NF4_CPU_TILE_N} (bitsandbytes repacks 4-bit "
+            f"weights so on CPUs with AVX512-BF16); these are not: {shown}. Use quantization: none for "
+            f"this model.")
+
+
 def check_torchvision() -> None:
     """A torchvision that is installed but cannot import (the CUDA build beside a CPU torch) breaks
     every processor import, Gemma's included, with an unhelpful error: say so before anything loads."""
@@ -227,6 +260,8 @@ def load(name: str, spec: dict, run: str, device: str = "auto", checked: dict | 
         raise ModelError(f"model '{name}': loading weights from {source} failed: {type(e).__name__}: {e}") from None
     if quant == "none":
         model = model.to(dev)
+    if quant == "nf4" and dev == "cpu":
+        check_nf4_widths(name, model)
     model.eval()
     processor.tokenizer.padding_side = "left"  # decoder-only batching: pad on the left
     if is_local(source):

@@ -82,7 +82,7 @@ def record(run: str, params: dict, params_file: str, notebook: dict | None = Non
         "git": git, "packages": package_versions(),
         "platform": {"python": sys.version.split()[0], "system": platform.platform(),
                      "machine": platform.machine(), "processor": platform.processor(),
-                     "cpu": cpu_model(), "cores": os.cpu_count()},
+                     "cpu": cpu_model(), "cores": os.cpu_count(), "cpu_features": cpu_features()},
         "updated": now(), "notebooks": dict(sorted(notebooks.items())),
     }
     return artifacts.write_text(path, json.dumps(info, indent=2, default=str))
@@ -99,6 +99,42 @@ def cpu_model() -> str | None:
     return None
 
 
+def cpu_flags() -> set[str]:
+    """The CPU's feature flags (Linux ``/proc/cpuinfo``; empty elsewhere)."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("flags"):
+                return set(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    return set()
+
+
+def cpu_features() -> dict:
+    """What makes float results differ between CPUs of one machine kind: AVX-512 (wider vector
+    reductions in torch's CPU kernels) and AVX512-BF16 (bitsandbytes repacks NF4 weights and computes
+    in bf16 on such CPUs). Recorded with every run and printed by the test suite."""
+    flags = cpu_flags()
+    try:
+        import torch
+
+        capability = torch.backends.cpu.get_cpu_capability()
+    except Exception:  # noqa: BLE001 - provenance must not fail for want of torch
+        capability = None
+    return {"avx512f": "avx512f" in flags, "avx512_bf16": "avx512_bf16" in flags,
+            "torch_cpu_capability": capability}
+
+
+def describe_cpu() -> str:
+    """One line naming the CPU and the features above, e.g. for the test report's header."""
+    f = cpu_features()
+    yes = {True: "yes", False: "no"}
+    return (f"{cpu_model() or platform.processor() or 'unknown CPU'} ({os.cpu_count()} cores); "
+            f"AVX-512 {yes[f['avx512f']]}, AVX512-BF16 {yes[f['avx512_bf16']]} "
+            f"(bitsandbytes {'repacks' if f['avx512_bf16'] else 'does not repack'} NF4 weights); "
+            f"torch CPU capability {f['torch_cpu_capability']}")
+
+
 def colophon() -> str:
     """A short text block for the last cell of every notebook."""
     g = git_state()
@@ -106,6 +142,7 @@ def colophon() -> str:
     keys = ("vlmrobust", "torch", "transformers", "imagecorruptions-imaug", "numpy", "pandas", "statsmodels")
     lines = [f"commit: {g['commit'] or 'unknown'}{' (uncommitted changes)' if g['dirty'] else ''}",
              f"python {sys.version.split()[0]} on {platform.platform()}",
+             f"cpu: {describe_cpu()}",
              "  ".join(f"{k} {v[k]}" for k in keys), f"finished: {now()}"]
     text = "\n".join(lines)
     print(text)

@@ -157,10 +157,27 @@ def check_pairs(c: Checker, pairs, models: dict):
             c.choice(f"{k}.{role}", p[role], tuple(models))
         c.string(f"{k}.method", p["method"])
         c.boolean(f"{k}.enabled", p["enabled"])
+        check_pair_members_differ(c, k, p, models)
         if p["enabled"]:
             for role in ("base", "aligned"):
                 if not models[p[role]]["enabled"]:
                     c.fail(f"{k}.{role}", p[role], "pair is enabled but this model is disabled")
+
+
+def check_pair_members_differ(c: Checker, k: str, pair: dict, models: dict):
+    """A pair compares two different checkpoints: the same model name twice, or two names that load
+    the same weights (same source and revision), would make every pair statistic a comparison of a
+    model with itself (a Rel. mCE of exactly 1, no discordant items)."""
+    base, aligned = pair["base"], pair["aligned"]
+    if base == aligned:
+        c.fail(f"{k}.aligned", aligned, "names the same model as the pair's base; a pair needs two models")
+    b, a = models[base], models[aligned]
+    if b.get("unresolved") or a.get("unresolved"):  # no checkpoint yet (e.g. the paper's Gemma 7B)
+        return
+    if (b.get("source"), b.get("revision")) == (a.get("source"), a.get("revision")):
+        c.fail(f"{k}.aligned", aligned,
+               f"loads the same checkpoint as the pair's base '{base}' (source {a.get('source')!r}, revision "
+               f"{a.get('revision')!r}); a pair needs two different models")
 
 
 def check_inference(c: Checker, inf, severities: list):
