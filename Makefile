@@ -18,6 +18,7 @@ RUNNER := $(PY) -m vlmrobust.runner --params $(P)
 
 .DEFAULT_GOAL := help
 .PHONY: help setup reproduce check-params test test-fast lab bench clean sync browser zoo-seeds seed-runs po-aug-variants \
+        verify zoo-train zoo-ship publish \
         convert-internvl zoo corruptions inference scoring severity confound probit ethics structure audit text report
 
 help:  ## list the targets
@@ -46,8 +47,8 @@ check-params: setup  ## validate params/$(PARAMS).yaml (fails fast, naming file,
 reproduce: check-params  ## run every notebook in order -> outputs/<run>/ (unchanged ones are skipped; FORCE=1 runs all)
 	$(RUNNER) $(if $(FORCE),--force)
 
-zoo: check-params  ## 00: train the demo zoo (forces retraining)
-	VLMROBUST_FORCE_ZOO=1 $(RUNNER) --only 00
+zoo: check-params  ## 00: install the shipped demo zoo (or train it when the params change its recipe), goal check
+	$(RUNNER) --only 00
 corruptions: check-params  ## 01: sample the benchmark, pre-generate corrupted images
 	$(RUNNER) --only 01
 inference: check-params  ## 02: run every model on every condition
@@ -71,6 +72,8 @@ text: check-params  ## 10: misleading text in the prompt, alone and with corrupt
 convert-internvl: setup  ## paper mode: OpenGVLab/InternVL2_5-2B (remote code) -> checkpoints/InternVL2_5-2B-hf
 	$(PY) -m vlmrobust.convert_internvl --source OpenGVLab/InternVL2_5-2B \
 	    --processor-from OpenGVLab/InternVL2_5-2B-MPO-hf --out checkpoints/InternVL2_5-2B-hf
+verify: check-params  ## compare outputs/<run>/ with the published results/<run>/ (tables column by column, predictions)
+	$(PY) -m vlmrobust.verify --params $(P)
 report: check-params  ## outputs/<run>/report/index.html from what the run has made (make reproduce builds it too)
 	$(PY) -m vlmrobust.report --params $(P)
 
@@ -83,6 +86,15 @@ browser:  ## Chromium from Debian's packages, for the report's browser test (no-
 
 test-fast: setup  ## unit tests only (skip the notebook smoke run)
 	$(PY) -m pytest -m "not notebooks"
+
+zoo-train: check-params  ## retrain the shipped zoo from scratch (scratch folder, ~20 min) and compare its goals with the shipped zoo's and the seed ranges
+	$(PY) -m vlmrobust.zoo.retrain --params $(P)
+
+zoo-ship: check-params  ## after a recipe change: retrain (or reuse zoo-train's) and make it the shipped zoo; then make reproduce publish
+	$(PY) -m vlmrobust.zoo.retrain --params $(P) --ship
+
+publish: check-params  ## make this run's tables and predictions the published results/<run>/ (after zoo-ship and reproduce)
+	$(PY) -m vlmrobust.verify --params $(P) --publish
 
 zoo-seeds: check-params  ## the zoo's goals over training seeds 0 1 2 -> outputs/<run>/zoo-seeds/ (about 50 min untrained; not in reproduce)
 	$(PY) scripts/zoo_seeds.py --params $(P) --seeds $(or $(SEEDS),0 1 2)

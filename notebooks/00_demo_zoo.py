@@ -36,8 +36,8 @@
 #
 # | pair | base, aligned | control | what it must show |
 # | --- | --- | --- | --- |
-# | Z0 | it, po | negative | no robustness effect is planted: Rel. mCE intervals contain 1 |
-# | Z2 | it, po-aug | positive | a planted robustness effect: Rel. mCE well below 1, intervals below 1 |
+# | Z0 | it, po | negative | no robustness effect is planted: the degradation endpoint's intervals contain 0 |
+# | Z2 | it, po-aug | positive | a planted robustness effect: `it` loses more accuracy to corruption than `po-aug` (intervals above 0) |
 # | Z1 | pt, it | the confound | the paper's Gemma pre-training confound: a raw checkpoint that does not answer in format |
 #
 # `po-aug`'s augmentations (`zoo.po_aug_images`, `vlmrobust/zoo/augment.py`) are corruptions the run
@@ -46,7 +46,11 @@
 # first design) transferred to Gaussian noise only; the README compares the two over seeds. Models
 # are saved with `save_pretrained` and later loaded by notebook 02 exactly like a hub checkpoint.
 #
-# Training is skipped when a zoo with the same configuration hash exists (`make zoo` forces it).
+# The trained zoo ships with the compendium (`zoo-weights/<config hash>/`, with the SHA-256 digest of
+# every file): this notebook checks it and copies it into the run's folder, so every reader gets the
+# same weights, and the same numbers, in seconds. It trains (about 20 minutes on two CPU cores) only
+# when the params change the recipe, i.e. when no shipped zoo has the run's config hash;
+# `make zoo-train` retrains the shipped recipe from scratch and compares the result with it.
 # This notebook is skipped by `make reproduce` when the params name no zoo (paper runs).
 
 # %% tags=["parameters"]
@@ -54,8 +58,7 @@ params_file = "params/demo.yaml"  # the run: make injects its own params file he
 overrides = {}  # e.g. {"benchmark": {"n": 20}}: merged into the file, then validated
 
 # %%
-import json
-import os
+from IPython.display import Markdown, display
 
 import vlmrobust as vr
 
@@ -63,19 +66,14 @@ P = vr.params.load(params_file, overrides)
 RUN = P["run"]
 CFG = P["zoo"]  # the zoo's settings, every key filled and checked by params.load
 ZOO = vr.zoo.zoo_dir(P)
-FORCE = os.environ.get("VLMROBUST_FORCE_ZOO") == "1"
 print(f"zoo directory {ZOO}; config hash {vr.zoo.config_hash(CFG)}")
 {k: v for k, v in CFG.items() if k != "dir"}
 
 # %% [markdown]
-# ## Train (or reuse) pt -> it -> po and po-aug
+# ## The zoo: shipped (checked and installed), or trained pt -> it -> po and po-aug
 
 # %%
-if FORCE or not vr.zoo.is_trained(ZOO, CFG):
-    info = vr.zoo.train(ZOO, CFG)
-else:
-    info = json.loads((ZOO / "zoo.json").read_text())
-    print(f"reusing the trained zoo in {ZOO} (same config hash); `make zoo` retrains")
+info, how = vr.zoo.obtain(ZOO, CFG)
 import pandas as pd  # noqa: E402
 
 curves = {"vision": info["vision"], **info["stages"]}  # vision pretraining is part of pt's checkpoint
@@ -84,7 +82,8 @@ stages = pd.DataFrame([{"stage": k, "steps": v["steps"], "seconds": v["seconds"]
                         "final loss (mean of last 20)": sum(v["loss"][-20:]) / len(v["loss"][-20:])}
                        for k, v in curves.items()]).set_index("stage")
 vr.artifacts.write_table(stages, RUN, "zoo_training")
-print(f"total training time: {info['seconds_total']:.0f} s")
+print(f"the run's zoo: {how}; its training took {info['seconds_total']:.0f} s"
+      + (" when it was made (the shipped zoo's record)" if how == "shipped" else ""))
 stages
 
 # %%
@@ -121,19 +120,45 @@ vr.artifacts.write_table(table, RUN, "zoo_accuracy")
 table.round(3)
 
 # %% [markdown]
-# ### The controls
+# ### The controls: the degradation endpoint
+#
+# The controls are judged by the compendium's confirmatory endpoint (`analyses.degradation`): per
+# held-out item, the accuracy the base model loses to the run's corruptions (clean minus the mean
+# over every corruption and severity) minus the accuracy the aligned model loses, averaged over
+# items, with a paired item-bootstrap interval (items resampled with all their conditions). Above 0:
+# the aligned model loses less. The positive control Z2 is detected where the interval is above 0
+# on at least two of the four tasks; the negative control Z0 should have intervals containing 0.
+# Whatever the clean accuracies, this reads robustness only.
+
+# %%
+ep = vr.zoo.endpoint(ev, P)
+vr.artifacts.write_table(ep, RUN, "zoo_endpoint", index=False)
+fig = vr.plots.endpoint_forest(ep, title=f"Zoo controls on held-out items: degradation endpoint ({CI:.0%} paired "
+                                         "item-bootstrap intervals)",
+                               label_of={p: f"{p} ({c})" for p, c in zip(ep["pair"], ep["control"])})
+vr.plots.save(fig, RUN, "zoo_endpoint")
+verdict = vr.zoo.control_verdicts(ep)
+pos, neg = verdict["positive"], verdict["negative"]
+display(Markdown(
+    f"**Positive control {pos['pair']}**: the interval is above 0 on {pos['above_0']} of {pos['tasks']} tasks: "
+    f"{'detected' if pos['detected'] else 'not detected'} (the rule: at least 2). "
+    f"**Negative control {neg['pair']}**: {neg['contain_0']} of {neg['tasks']} intervals contain 0; above 0 on "
+    f"{neg['above_0']} ({'a false positive by the same rule' if neg['detected'] else 'no false positive'})."))
+ep.round(3)
+
+# %% [markdown]
+# ### The paper's ratio form, described
 #
 # Rel. mCE of each zoo pair on the held-out items, with its paired item-bootstrap interval,
 # computed by notebook 03's own function (`analyses.ce_tables.bootstrap`, the run's reference
-# `it`). The negative control Z0 should straddle 1; the positive control Z2 should sit below it.
+# `it`): the paper's metric, reported but not used to judge the controls.
 #
 # Two readouts from the same resamples help to read it. `ratio_if_undegraded` (the crosses) is the
 # Rel. mCE the aligned model would have if no corruption hurt it at all: for models this weak, most
 # of the ratio form's error is clean error, so even a perfectly robust `po-aug` cannot get far below
 # 1 unless its clean accuracy rises; the ratio form mixes capability with robustness (the paper's
 # own confound, here in numbers). The `degradation_ratio` (right panel) is the error corruptions
-# *add* to the aligned model over the error they add to the base: the planted effect, apart from
-# clean accuracy.
+# *add* to the aligned model over the error they add to the base.
 
 # %%
 ctl = vr.zoo.controls(ev, P)
@@ -174,11 +199,14 @@ planted.round(3)
 # %% [markdown]
 # ### The goals
 #
-# Each goal of the zoo (README, "The demo zoo"), measured on the held-out items.
+# Each goal of the zoo (`docs/zoo.md`), measured on the held-out items; the last row is the paper's
+# Rel. mCE reading of the positive control, described only.
 
 # %%
 goals = vr.zoo.goals(ev, P)
 vr.artifacts.write_table(goals, RUN, "zoo_goals", index=False)
+judged = goals[goals["kind"] == "goal"]
+display(Markdown(f"{int(judged['met'].sum())} of {len(judged)} goals met on these held-out items."))
 goals
 
 # %%

@@ -9,11 +9,14 @@ differs) and reports each goal's range over the seeds, and whether it holds for 
 Each seed's zoo is cached under ``outputs/<run>/zoo-seeds/seed<k>/`` by its config hash (the
 run's own zoo is reused for the seed it was trained with), so a second call only re-evaluates.
 Writes ``outputs/<run>/zoo-seeds/goals.csv`` (one row per seed and goal), ``ranges.csv`` (one
-row per goal), ``controls.csv``, ``accuracy_lost.csv`` (per model and severity, and the planted
+row per goal), ``controls.csv``, ``endpoint.csv`` (the degradation endpoint per seed, pair and task),
+``detection.csv`` (the endpoint's detection rate on the positive control, its power, and on the
+negative control, its false-positive rate), ``accuracy_lost.csv`` (per model and severity, and the planted
 contrast ``po-aug - po``: ``zoo.planted_difference``), its picture ``accuracy_lost.png`` and
 ``seeds.json`` (weights hashes, probe, seconds per seed),
 rewritten after each seed, so an interrupted study keeps the seeds it finished.
-Not part of ``make test``: each seed trains for about 26 minutes on 2 CPU cores.
+Not part of ``make test``: each seed trains for about 20 minutes on 2 CPU cores (seed 0 is the
+shipped zoo, installed by notebook 00).
 """
 
 from __future__ import annotations
@@ -38,18 +41,38 @@ def seed_params(params_file: str, seed: int) -> tuple[dict, str]:
     cfg = {**base["zoo"], "seed": seed}
     if vr.zoo.is_trained(own, cfg):
         return vr.params.load(params_file, {"zoo": {"seed": seed}}), str(own)
-    where = f"{{run_dir}}/zoo-seeds/seed{seed}"
-    old = base["zoo"]["dir"]
-    models = {name: {"source": spec["source"].replace(old, where)} for name, spec in base["models"].items()
-              if spec["source"].startswith(old + "/")}
-    p = vr.params.load(params_file, {"zoo": {"seed": seed, "dir": where}, "models": models})
+    p = vr.zoo.retrain.params_with_zoo_at(params_file, f"{{run_dir}}/zoo-seeds/seed{seed}", {"seed": seed})
     return p, str(vr.zoo.zoo_dir(p))
 
 
-def write(out, goal_rows: list, control_rows: list, lost_rows: list, facts: dict) -> pd.DataFrame:
+def detection(endpoints: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per control, over the seeds: in how many the degradation endpoint detects an effect (interval
+    above 0 on >= 2 tasks). For the positive control that is the demo instrument's power, for the
+    negative control its false-positive rate."""
+    rows = []
+    for seed, ep in endpoints.groupby("seed"):
+        for role, v in vr.zoo.control_verdicts(ep).items():
+            rows.append({"seed": seed, "control": role, "pair": v["pair"], "tasks_above_0": v["above_0"],
+                         "tasks_containing_0": v["contain_0"], "detected": v["detected"]})
+    per_seed = pd.DataFrame(rows)
+    rate = per_seed.groupby(["control", "pair"]).agg(seeds=("seed", "nunique"), detected_in=("detected", "sum"))
+    rate["rate"] = rate["detected_in"] / rate["seeds"]
+    rate["reads_as"] = ["power (detection rate)" if c == "positive" else "false-positive rate"
+                        for c in rate.index.get_level_values("control")]
+    return per_seed, rate.reset_index()
+
+
+def write(out, goal_rows: list, control_rows: list, lost_rows: list, facts: dict,
+          endpoint_rows: list | None = None) -> pd.DataFrame:
     """The study's files for the seeds done so far; returns the ranges table."""
+    if endpoint_rows:
+        endpoints = pd.concat(endpoint_rows, ignore_index=True)
+        vr.artifacts.write_text(out / "endpoint.csv", endpoints.to_csv(index=False))
+        per_seed, rate = detection(endpoints)
+        vr.artifacts.write_text(out / "detection.csv", rate.to_csv(index=False))
+        vr.artifacts.write_text(out / "detection_per_seed.csv", per_seed.to_csv(index=False))
     goals = pd.concat(goal_rows, ignore_index=True)
-    ranges = goals.groupby("goal", sort=False).agg(min=("measured", "min"), max=("measured", "max"),
+    ranges = goals[goals["kind"] == "goal"].groupby("goal", sort=False).agg(min=("measured", "min"), max=("measured", "max"),
                                                    target=("target", "first"), met_by=("met", "sum"))
     ranges["seeds"] = len(goal_rows)
     ranges["holds_for_all"] = ranges["met_by"] == len(goal_rows)
@@ -81,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
     vr.progress.configure_for(sys.stderr)
     run = vr.params.load(a.params)["run"]
     out = vr.paths.run_dir(run) / "zoo-seeds"
-    goal_rows, control_rows, lost_rows, facts = [], [], [], {}
+    goal_rows, control_rows, lost_rows, endpoint_rows, facts = [], [], [], [], {}
     for seed in a.seeds:
         p, zdir = seed_params(a.params, seed)
         t = time.perf_counter()
@@ -92,6 +115,7 @@ def main(argv: list[str] | None = None) -> int:
         g = vr.zoo.goals(ev, p).assign(seed=seed)
         goal_rows.append(g)
         control_rows.append(vr.zoo.controls(ev, p).assign(seed=seed))
+        endpoint_rows.append(vr.zoo.endpoint(ev, p).assign(seed=seed))
         lost = vr.zoo.accuracy_lost(ev, seed=p["seed"])
         planted = vr.zoo.planted_difference(ev, seed=p["seed"]).rename(columns={"contrast": "model", "difference": "accuracy_lost"})
         lost_rows.append(pd.concat([lost, planted], ignore_index=True).assign(seed=seed))
@@ -99,9 +123,10 @@ def main(argv: list[str] | None = None) -> int:
                        "training_seconds": info["seconds_total"], "seconds_with_goal_check": round(time.perf_counter() - t, 1),
                        "weights": {s: v["weights"] for s, v in info["stages"].items()}, "probe": info["vision"]["probe"]}
         print(f"seed {seed}: {int(g['met'].sum())} of {len(g)} goals met ({zdir})", flush=True)
-        ranges = write(out, goal_rows, control_rows, lost_rows, facts)  # after every seed: an interrupted study keeps its seeds
+        ranges = write(out, goal_rows, control_rows, lost_rows, facts, endpoint_rows)  # after every seed: kept if interrupted
     with pd.option_context("display.width", 200, "display.max_colwidth", 90):
         print(ranges.round(3).to_string())
+        print(pd.read_csv(out / "detection.csv").to_string(index=False))
     print(f"-> {out}")
     return 0
 

@@ -138,7 +138,7 @@ def test_check_params_rejects_bad_zoo_sizes_in_seconds(tmp_path, key, value):
     """`make check-params` runs this command; the bad value must fail before any kernel or torch."""
     text = (paths.PARAMS_DIR / "demo.yaml").read_text()
     f = tmp_path / "bad.yaml"
-    f.write_text(text.replace(f"  {key}: ", f"  {key}: {value}  # was ", 1))
+    f.write_text(text.replace("\nzoo:", f"\nzoo:\n  {key}: {value}  # a bad value", 1))
     t0 = time.monotonic()
     r = subprocess.run([sys.executable, "-m", "vlmrobust.params", "check", str(f)], capture_output=True, text=True)
     assert time.monotonic() - t0 < 5
@@ -151,7 +151,7 @@ def test_load_fills_every_optional_key_from_the_one_table(tmp_path):
         for key in params.DEFAULTS[section]:
             p[section].pop(key, None)
     for key in ("steps", "lr", "seed", "threads"):
-        p["zoo"].pop(key)
+        p["zoo"].pop(key, None)
     p["zoo"]["steps"] = {"it": 5}  # a partial mapping keeps the other stages' defaults
     p["models"]["zoo-it"] = {"source": "{run_dir}/zoo/it", "prompt_style": "chat"}
     del p["pairs"]["Z0"]["note"]

@@ -86,7 +86,7 @@ def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
 
 def test_the_graph_sees_function_level_imports():
     g = import_graph()
-    assert "vlmrobust.zoo.training" in g["vlmrobust.zoo"]  # package re-exports
+    assert "vlmrobust.zoo.config" in g["vlmrobust.zoo.training"]
     assert "vlmrobust.design" in g["vlmrobust.params"]  # params.main imports it inside the function
 
 
@@ -112,9 +112,23 @@ def _closure(graph, start):
 
 
 def test_params_imports_neither_the_zoo_nor_inference():
+    """params reads the zoo's recipe from its leaf config module, and nothing else of the zoo."""
     reach = _closure(import_graph(), "vlmrobust.params")
-    bad = sorted(m for m in reach if m.startswith(("vlmrobust.zoo", "vlmrobust.inference", "vlmrobust.models")))
+    assert "vlmrobust.zoo.config" in reach
+    bad = sorted(m for m in reach if m.startswith(("vlmrobust.zoo", "vlmrobust.inference", "vlmrobust.models"))
+                 and m != "vlmrobust.zoo.config")
     assert not bad, f"vlmrobust.params reaches {bad}"
+
+
+def test_the_zoo_package_imports_its_modules_lazily():
+    """``vlmrobust.zoo`` re-exports its modules' names without importing them (so that params can read
+    ``zoo.config``), and every re-exported name resolves."""
+    import vlmrobust.zoo as zoo
+
+    assert import_graph()["vlmrobust.zoo"] == set()
+    for name in zoo.__all__:
+        assert getattr(zoo, name) is not None
+    assert zoo.training.train is zoo.train
 
 
 def test_zoo_config_is_a_leaf():
@@ -131,7 +145,7 @@ def test_loading_params_pulls_in_no_torch():
             "m.startswith(('vlmrobust.zoo', 'vlmrobust.inference'))))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=LIB.parents[1])
     assert out.returncode == 0, out.stderr
-    assert out.stdout.strip() == "[]"
+    assert out.stdout.strip() == "['vlmrobust.zoo', 'vlmrobust.zoo.config']"  # the recipe's home, no more
 
 
 @pytest.mark.parametrize("name", sorted(MODULES), ids=lambda n: n)

@@ -5,10 +5,12 @@ import io
 import json
 import math
 import random
+from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+import yaml
 from PIL import Image
 
 from tinymodels import TINY
@@ -248,10 +250,14 @@ def test_training_is_deterministic(tmp_path):
     assert [s["weights"] for s in a["stages"].values()] == [s["weights"] for s in b["stages"].values()]
 
 
-def test_demo_params_spell_out_the_table_of_defaults():
+def test_the_demo_zoo_is_the_recipe_of_the_zoo_config():
+    """The recipe has one home (zoo/config.py): the demo params name only what a user changes, and
+    params fill the rest from it."""
     demo = params.load("params/demo.yaml")["zoo"]
-    assert demo == {**params.DEFAULTS["zoo"], "dir": demo["dir"]}
-    assert zoo.config_hash(demo) == "33609a6bbc7c"  # the README's demo zoo: a refactor must not move it
+    assert demo == zoo.config.DEFAULTS and params.DEFAULTS["zoo"] is zoo.config.DEFAULTS
+    given = yaml.safe_load(Path("params/demo.yaml").read_text())["zoo"]
+    assert set(given) <= {"dir", "seed", "eval_items", "threads"}
+    assert zoo.config_hash(demo) == "33609a6bbc7c"  # the shipped zoo's hash: a refactor must not move it
 
 
 def test_format_ok_wants_an_answer_of_the_kind_the_question_asks_for():
@@ -424,6 +430,23 @@ def test_controls_pool_the_four_tasks_in_a_last_row_that_the_goals_do_not_count(
     assert ctl.loc[("Z2", zoo.POOLED), "degradation_hi"] < 1
     assert ctl.loc[("Z0", zoo.POOLED), "degradation_lo"] == pytest.approx(1.0)  # identical models: no spread
     assert (ctl.loc["Z2", "control"] == "positive").all()
-    g = zoo.goals(ev, p).set_index("goal")["measured"]
-    counted = g[g.index.str.startswith("negative control, degradation ratio")]
-    assert counted.iloc[0] == 4  # the four tasks, not five rows
+
+
+
+def test_the_controls_are_judged_by_the_degradation_endpoint_per_task():
+    """On the planted frame it loses 0.6 of its accuracy on average over the conditions and po-aug 0.3:
+    the endpoint is +0.3 on every task (detected), and it and po lose the same items (exactly 0)."""
+    ev = _planted_ev()
+    p = params.load("params/demo.yaml")
+    ep = zoo.endpoint(ev, p).set_index(["pair", "dataset"])
+    for d in zoo.TASKS:
+        assert ep.loc[("Z2", d), "estimate"] == pytest.approx(0.3) and ep.loc[("Z2", d), "ci_lo"] > 0
+        assert ep.loc[("Z0", d), "estimate"] == 0 and ep.loc[("Z0", d), "ci_hi"] == 0
+    assert ep.loc[("Z2", "synth-vqa"), "control"] == "positive" and ep.loc[("Z2", "synth-vqa"), "n_items"] == 20
+    v = zoo.control_verdicts(ep.reset_index())
+    assert v["positive"]["above_0"] == 4 and v["positive"]["detected"]
+    assert v["negative"]["contain_0"] == 4 and not v["negative"]["detected"]  # the pooled row is not a task
+    g = zoo.goals(ev, p).set_index("goal")
+    pos = g[g.index.str.startswith("positive control Z2")]
+    assert pos["measured"].iloc[0] == 4 and bool(pos["met"].iloc[0])
+    assert (g["kind"] == "descriptive").sum() == 1 and g.loc[g["kind"] == "descriptive", "met"].isna().all()

@@ -61,6 +61,12 @@ def label(p: dict, model: str) -> str:
     return p["models"][model]["label"]
 
 
+def item_id(frame):
+    """One string per row naming its item across datasets (``<dataset>|<sample_id>``): the unit every
+    paired statistic resamples, so a sample id that two datasets share is never one item."""
+    return frame["dataset"].astype(str) + "|" + frame["sample_id"].astype(str)
+
+
 def main_scores(scores):
     """The predictions the paper's tables are computed on (the main prompt variant)."""
     return scores[scores["prompt_variant"] == MAIN_VARIANT]

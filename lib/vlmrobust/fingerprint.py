@@ -9,6 +9,7 @@ should redo 07 onwards and nothing before. The fingerprint of notebook *k* is a 
   what a later notebook reads),
 - every file of the library (``lib/vlmrobust``, caches excluded): a library edit re-runs
   everything, because any notebook may call the changed code,
+- the shipped zoo's manifests (``zoo-weights/*/SHA256SUMS``): new shipped weights re-run everything,
 - the run's filled params (``provenance.params_hash``) and the installed versions of the
   packages in ``provenance.PACKAGES``.
 
@@ -40,9 +41,18 @@ def library_hash(root: Path = LIBRARY) -> str:
     return h.hexdigest()
 
 
+def shipped_zoo_hash(root: Path = paths.ROOT / "zoo-weights") -> str:
+    """Hash of the shipped zoo's manifests (``zoo-weights/*/SHA256SUMS``): re-shipping re-runs the study."""
+    h = hashlib.sha256()
+    for f in sorted(root.glob("*/SHA256SUMS")):
+        h.update(f.relative_to(root).as_posix().encode() + b"\0" + f.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
 def notebook_fingerprints(notebooks: list[Path], params: dict) -> dict[str, str]:
     """``{notebook stem: fingerprint}`` for the notebooks in run order (see the module docstring)."""
-    shared = hashlib.sha256(json.dumps({"library": library_hash(), "params": provenance.params_hash(params),
+    shared = hashlib.sha256(json.dumps({"library": library_hash(), "zoo_weights": shipped_zoo_hash(),
+                                        "params": provenance.params_hash(params),
                                         "packages": provenance.package_versions()}, sort_keys=True).encode())
     out = {}
     for nb in notebooks:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import paths
+from . import digests, paths
 from .params import fill_model
 
 class ModelError(RuntimeError):
@@ -220,6 +220,10 @@ def check(name: str, spec: dict, run: str, device: str = "auto") -> dict:
                     " Point models.<name>.source at a directory saved with save_pretrained"
                     " (for InternVL2.5-2B: make convert-internvl, see README).")
             raise ModelError(f"model '{name}': no checkpoint at {p} (config.json missing).{hint}")
+        try:  # a checkpoint covered by a SHA256SUMS manifest (the shipped demo zoo) is checked on every load
+            digests.verify_checkpoint(p)
+        except digests.DigestError as e:
+            raise ModelError(f"model '{name}': {e}") from None
         source = str(p)
     dev = pick_device(device)
     check_quantization(spec["quantization"], dev)

@@ -154,9 +154,11 @@ def _run_all(run: str, p: dict, a, todo: list[Path]) -> int:
         if state != "ok":
             status = 1
             break
-    if status == 0 and not a.only:  # a full run ends with its report
-        from . import report
+    if status == 0 and not a.only:  # a full run ends with its check against the published run, then its report
+        from . import report, verify
 
+        if verify.expected_dir(run).is_dir():
+            print(verify.summary(verify.verify(run)), flush=True)
         print(f"[{run}] report: {report.build(run, p)}", flush=True)
     print(summarise(run, timings))
     return status

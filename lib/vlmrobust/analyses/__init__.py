@@ -1,6 +1,8 @@
 """One module per analysis notebook: scores in, tidy frames out (the notebooks show and narrate).
 
 - ``outcomes``   item-level outcomes of a pair lined up for paired statistics (shared)
+- ``degradation`` the confirmatory endpoint: accuracy lost to corruption, base minus aligned, per item
+                 (notebooks 00 and 07)
 - ``ce_tables``  notebook 03: clean accuracy, CE / mCE / Rel. mCE (both forms) with intervals,
                  Tables 2-5, 7, 9-11 of the paper for this run
 - ``severity``   notebook 04: Table 6, Figures 5 and 7, the reversal scan, its power
@@ -13,6 +15,6 @@
 - ``text_perturbation``  notebook 10: misleading text in the prompt, alone and with corruption
 """
 
-from . import ce_tables, confound, ethics, outcomes, probit, severity, structure, text_perturbation
+from . import ce_tables, confound, degradation, ethics, outcomes, probit, severity, structure, text_perturbation
 
-__all__ = ["ce_tables", "confound", "ethics", "outcomes", "probit", "severity", "structure", "text_perturbation"]
+__all__ = ["ce_tables", "confound", "degradation", "ethics", "outcomes", "probit", "severity", "structure", "text_perturbation"]

@@ -35,9 +35,11 @@ SECTIONS = ("benchmark", "corruptions", "inference", "analysis")  # plain mappin
 
 
 def merge(base: Any, overrides: Any) -> Any:
-    """``overrides`` deep-merged into ``base`` (mappings merge key by key; anything else replaces)."""
+    """``overrides`` deep-merged into ``base`` (mappings merge key by key; anything else replaces).
+    The result shares nothing with either argument: a caller may change it without changing the
+    table of defaults."""
     if isinstance(base, dict) and isinstance(overrides, dict):
-        out = dict(base)
+        out = copy.deepcopy(base)
         for k, v in overrides.items():
             out[k] = merge(base[k], v) if k in base else copy.deepcopy(v)
         return out

@@ -8,13 +8,16 @@ keys of its defaults.
 
 from __future__ import annotations
 
+from ..zoo.config import DEFAULTS as ZOO_DEFAULTS
+from ..zoo.config import TRAINING_STEPS  # noqa: F401 (re-exported)
+
 TOP_LEVEL_KEYS = ("run", "seed", "benchmark", "corruptions", "zoo", "models", "pairs", "reference",
                   "inference", "analysis")
 
 REQUIRED = {  # section -> keys a params file must give (no sensible default)
     "benchmark": ("datasets", "n", "image_size", "resize"),
     "corruptions": ("suite", "severities"),
-    "zoo": ("dir",),
+    "zoo": (),
     "model": ("source", "prompt_style"),
     "pair": ("base", "aligned", "method"),
     "inference": ("batch_size", "max_new_tokens", "prompt_variants"),
@@ -24,14 +27,7 @@ REQUIRED = {  # section -> keys a params file must give (no sensible default)
 DEFAULTS = {
     "benchmark": {"sources": {}},
     "corruptions": {"format": "png", "jpeg_quality": 85, "workers": 2},
-    # the demo zoo's recipe (config hash 33609a6bbc7c with params/demo.yaml's dir); see README
-    "zoo": {
-        "seed": 0, "image_size": 224, "patch_size": 14, "image_tokens": 16, "text_hidden": 128,
-        "text_layers": 3, "vision_hidden": 96, "vision_layers": 3, "heads": 2, "vocab_size": 600,
-        "train_items": 2000, "steps": {"vision": 2000, "pt": 600, "it": 1800, "po": 300}, "batch_size": 32,
-        "lr": {"vision": 3e-3, "pt": 1e-3, "it": 1e-3, "po": 3e-4}, "dpo_beta": 0.1, "sft_weight": 1.0,
-        "po_tower": "trained", "po_aug_images": "heldout-imagenet-c", "threads": 2, "eval_items": 100,
-    },
+    "zoo": ZOO_DEFAULTS,  # the demo zoo's recipe: one home, vlmrobust/zoo/config.py
     # per model; ``label`` defaults to the model's name
     "model": {"family": "other", "dtype": "auto", "quantization": "none", "revision": None, "enabled": True,
               "label": None, "unresolved": None},
@@ -49,7 +45,6 @@ DEFAULTS = {
                  "probit_fit_on": "base"},
 }
 
-TRAINING_STEPS = tuple(DEFAULTS["zoo"]["steps"])  # keys of zoo.steps / zoo.lr (vision: the tower's pretraining)
 
 
 def allowed(section: str) -> tuple[str, ...]:

@@ -12,7 +12,8 @@ from ..corruptions import CORRUPTIONS, SUITES
 from ..data import DATASETS
 from ..prompts import TEXT_VARIANTS, VARIANTS
 from .checker import Checker
-from .defaults import REQUIRED, TRAINING_STEPS, allowed
+from ..zoo.config import MIN_VOCAB, PO_AUG_IMAGES, PO_TOWER, TRAINING_STEPS, evaluated_heldout
+from .defaults import REQUIRED, allowed
 
 PROMPT_STYLES = ("chat", "completion")
 DTYPES = ("auto", "bfloat16", "float16", "float32")
@@ -21,7 +22,6 @@ MODEL_FAMILIES = ("gemma3", "qwen2_vl", "internvl", "other")
 RESIZE_POLICIES = ("center_crop", "resize", "none")
 IMAGE_FORMATS = ("png", "jpeg")
 SOURCE_KEYS = ("id", "config", "split", "revision", "path", "images_config")
-MIN_VOCAB = 300  # the byte-level alphabet (256) + the zoo's special tokens + room for merges
 
 
 def check_benchmark(c: Checker, b):
@@ -52,14 +52,6 @@ def check_corruptions(c: Checker, s):
     c.choice("corruptions.format", s["format"], IMAGE_FORMATS)
     c.integer("corruptions.jpeg_quality", s["jpeg_quality"], lo=1, hi=100)
     c.integer("corruptions.workers", s["workers"], lo=1)
-
-
-PO_TOWER = ("frozen", "trained")  # does the vision tower train in the preference stages (po and po-aug alike)
-# the images of po-aug's preference pairs (zoo.augment.po_aug_ops): ImageNet-C corruptions the run
-# does not evaluate (HELDOUT_IMAGENET_C, the demo's), or the zoo's own PIL/numpy augmentations
-PO_AUG_IMAGES = ("heldout-imagenet-c", "own")
-HELDOUT_IMAGENET_C = ("contrast", "fog", "gaussian_blur", "impulse_noise", "pixelate", "saturate", "shot_noise",
-                      "speckle_noise")
 
 
 def check_zoo(c: Checker, z):
@@ -105,12 +97,6 @@ def check_zoo(c: Checker, z):
     c.number("zoo.sft_weight", z["sft_weight"], lo=0)
     c.choice("zoo.po_tower", z["po_tower"], PO_TOWER)
     c.choice("zoo.po_aug_images", z["po_aug_images"], PO_AUG_IMAGES)
-
-
-def evaluated_heldout(suite) -> list[str]:
-    """The held-out corruptions of po-aug that ``suite`` (corruption names) evaluates: none allowed,
-    since a planted effect has to transfer from corruptions the evaluation does not use (#18)."""
-    return sorted(set(HELDOUT_IMAGENET_C) & set(suite))
 
 
 def check_zoo_against_suite(c: Checker, z, suite):

@@ -59,6 +59,25 @@ def _section(s: Section, k: int, tables: Path, figures: Path) -> str:
     return head + run
 
 
+def _verdict(run: str) -> str:
+    """The run checked against the published one (``verify``), at the top of the report."""
+    from .. import verify
+
+    path = paths.run_dir(run) / verify.VERDICT
+    if not path.exists():
+        return ('<p class="note">No published run to compare with (<code>results/'
+                f'{html.esc(run)}/</code>); <code>make verify</code> compares a run with one.</p>')
+    r = json.loads(path.read_text())
+    ok = r["verdict"] == "reproduced"
+    p = r.get("predictions")
+    preds = (f"; predictions: {p['differ']} of {p['compared']} differ" if p else "")
+    bad = [t for t in r["tables"] if t["status"] in ("differs", "missing")]
+    rows = "".join(f"<li>{html.esc(t['table'])}: {html.esc(t['detail'])}</li>" for t in bad[:12])
+    return (f'<div class="verdict {"ok" if ok else "bad"}"><b>{"Reproduced" if ok else "Differs from"} the published '
+            f'run</b> ({html.esc(r["published"])}): {r["tables_match"]} of {r["tables_compared"]} tables match'
+            f'{html.esc(preds)}.{"<ul>" + rows + "</ul>" if rows else ""}</div>')
+
+
 def _header(params: dict, prov: dict) -> str:
     models = pd.DataFrame([{"model": m, "label": params["models"][m]["label"], "source": params["models"][m]["source"],
                             "prompt": params["models"][m]["prompt_style"], "dtype": params["models"][m]["dtype"],
@@ -105,7 +124,7 @@ def build(run: str, params: dict) -> Path:
     body = [f'<h1>Do safety-aligned VLMs degrade differently under image corruptions? Run "{html.esc(run)}"</h1>',
             '<p class="note">The run\'s tables and figures in the paper\'s order, each beside the published one '
             'where the paper has one. Tables are the CSVs under <code>tables/</code>; intervals are the run\'s '
-            f'analysis.ci = {params["analysis"]["ci"]}.</p>', _header(params, prov), f"<nav><ul>{nav}</ul></nav>"]
+            f'analysis.ci = {params["analysis"]["ci"]}.</p>', _verdict(run), _header(params, prov), f"<nav><ul>{nav}</ul></nav>"]
     body += [_section(s, k, tables, figures) for k, s in enumerate(sections)]
     pages = export_notebooks(run, out / "notebooks")
     links = "".join(f'<li><a href="notebooks/{p.name}">{html.esc(p.stem)}</a></li>' for p in pages)

@@ -24,6 +24,7 @@ th { background: #f0f0f0; } caption { caption-side: top; text-align: left; font-
 img { max-width: 100%; border: 1px solid #eee; margin: 0.3rem 0 1rem; }
 .label { font-size: 0.75rem; text-transform: uppercase; letter-spacing: 0.05em; color: #777; margin: 0.4rem 0; }
 .missing { color: #a33; font-style: italic; } .note { color: #555; font-size: 0.9rem; }
+.verdict { padding: 0.6rem 1rem; border-radius: 6px; margin: 0.8rem 0; } .verdict.ok { background: #e6f4ea; border: 1px solid #7bbf8e; } .verdict.bad { background: #fdecea; border: 1px solid #d88; }
 """
 
 

@@ -18,10 +18,12 @@ CORE = [
     Section(1.0, "Figure 1: an image under Gaussian noise, and all 19 corruptions", "01_corruptions",
             "The run's Figure 1 and the corruption grid (severities 3 and 5).",
             figures=("figure1_gaussian_noise", "corruptions_all19_sev3_sev5")),
-    Section(0.5, "The demo zoo: training and goal check", "00_demo_zoo",
-            "Only in runs that train the demo zoo: its training, its held-out goals, its behaviour.",
-            tables=("zoo_goals", "zoo_training", "zoo_vision_probe", "zoo_accuracy"),
-            figures=("zoo_loss_curves", "zoo_accuracy_under_corruption", "zoo_clean_accuracy_by_prompt")),
+    Section(0.5, "The demo zoo: its controls and goals", "00_demo_zoo",
+            "Only in runs with the demo zoo: the controls judged by the degradation endpoint (accuracy lost "
+            "to corruption by the base minus by the aligned model, per held-out item), its goals, its training.",
+            tables=("zoo_endpoint", "zoo_goals", "zoo_training", "zoo_vision_probe", "zoo_accuracy"),
+            figures=("zoo_endpoint", "zoo_controls", "zoo_loss_curves", "zoo_accuracy_under_corruption",
+                     "zoo_clean_accuracy_by_prompt")),
     Section(90.0, "Audit of the paper's published numbers", "09_paper_audit",
             "Every derived number of the paper recomputed from its primary ones, with printed-precision "
             "intervals: the findings.", tables=("paper_audit_summary", "paper_audit")),

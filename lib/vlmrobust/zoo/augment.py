@@ -32,7 +32,7 @@ import random
 import numpy as np
 from PIL import Image, ImageEnhance, ImageFilter
 
-from ..params.sections import HELDOUT_IMAGENET_C, PO_AUG_IMAGES, evaluated_heldout
+from .config import HELDOUT_IMAGENET_C, PO_AUG_IMAGES, evaluated_heldout
 
 
 def _brightness(im: Image.Image, rng: random.Random) -> Image.Image:

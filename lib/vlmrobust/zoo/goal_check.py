@@ -183,6 +183,40 @@ def controls(ev: pd.DataFrame, params: dict) -> pd.DataFrame:
     return out[CONTROL_COLUMNS]
 
 
+def endpoint(ev: pd.DataFrame, params: dict) -> pd.DataFrame:
+    """The confirmatory degradation endpoint (``analyses.degradation``: accuracy lost to corruption,
+    base minus aligned, per item, averaged over the run's corrupted conditions) for the zoo's pairs on
+    the held-out items, per task and pooled, with ``control`` naming the negative and positive ones.
+    This is what the positive and negative control goals are judged by."""
+    from ..analyses import degradation
+
+    zp = stage_params(params)
+    pairs = [design.Pair(pid, q["base"], q["aligned"], q["method"]) for pid, q in zp["pairs"].items()]
+    a = params["analysis"]
+    out = degradation.endpoint(ev, pairs, n_boot=a["bootstrap"], seed=params["seed"], ci=a["ci"])
+    out.insert(1, "control", [CONTROLS.get((b, al), "-") for b, al in zip(out["base"], out["aligned"])])
+    return out
+
+
+def control_verdicts(ep: pd.DataFrame) -> dict:
+    """The controls' verdicts from ``endpoint``'s per-task rows: the positive control is detected where
+    the interval is above 0 on at least two tasks; the same rule on the negative control is a false
+    positive; the negative control holds where at least three tasks' intervals contain 0."""
+    from ..analyses.degradation import POOLED as POOLED_ROW
+
+    tasks = ep[ep["dataset"] != POOLED_ROW]
+    out = {}
+    for role in ("positive", "negative"):
+        t = tasks[tasks["control"] == role]
+        out[role] = {"above_0": int((t["ci_lo"] > 0).sum()), "contain_0": int(((t["ci_lo"] <= 0) & (t["ci_hi"] >= 0)).sum()),
+                     "tasks": len(t), "pair": "/".join(t["pair"].unique()) or "(none in the run)"}
+        out[role]["detected"] = out[role]["above_0"] >= DETECT_TASKS
+    return out
+
+
+DETECT_TASKS = 2  # the endpoint detects a control's effect where >= 2 of the 4 tasks' intervals are above 0
+
+
 def _lost_per_item(ev: pd.DataFrame, stages) -> pd.DataFrame:
     """Clean minus corrupted score per (model, dataset, item) x severity, main prompt, mean over the
     run's corruptions."""
@@ -244,7 +278,9 @@ def planted_difference(ev: pd.DataFrame, base: str = "po", treated: str = "po-au
 
 def goals(ev: pd.DataFrame, params: dict) -> pd.DataFrame:
     """The zoo's goals, measured on held-out items: one row per goal with the value, the target
-    and a verdict. Chance per task is the mean over its items of ``chance`` (a uniform guess)."""
+    and a verdict (``kind`` "goal"), and the paper's Rel. mCE reading of the positive control as a
+    last, descriptive row (``met`` None). Chance per task is the mean over its items of ``chance``
+    (a uniform guess). The controls are judged by the degradation endpoint (``endpoint``)."""
     clean = ev[(ev["corruption"] == corruptions.CLEAN) & (ev["prompt_variant"] == MAIN_VARIANT)]
     acc = clean.groupby(["model", "dataset"])["score"].mean().unstack()
     base = clean[clean["model"] == "it"]
@@ -264,24 +300,15 @@ def goals(ev: pd.DataFrame, params: dict) -> pd.DataFrame:
     by = it[(it["corruption"] == corruptions.CLEAN) | (it["severity"] == top)].groupby("corruption")["score"].mean()
     v = float(by[corruptions.CLEAN] - by.drop(corruptions.CLEAN).mean())
     rows.append((f"it: accuracy lost at severity {top}, mean over the run's corruptions", v, ">= 0.10", v >= 0.10))
-    ctl = controls(ev, params)
-    ctl = ctl[ctl["dataset"] != POOLED]  # the goals count tasks
-    pos, neg = ctl[ctl["control"] == "positive"], ctl[ctl["control"] == "negative"]
-    k = int(((pos["estimate"] <= POSITIVE_REL_MCE) & (pos["ci_hi"] < 1)).sum())
-    rows.append((f"positive control {'/'.join(pos['pair'].unique()) or '(none in the run)'} (it, po-aug): tasks "
-                 f"with Rel. mCE <= {POSITIVE_REL_MCE} and interval below 1", k, ">= 2 of 4", k >= 2))
+    verdict = control_verdicts(endpoint(ev, params))
+    pos, neg = verdict["positive"], verdict["negative"]
+    rows.append((f"positive control {pos['pair']} (it, po-aug): tasks where the degradation endpoint's interval "
+                 "(accuracy lost by it minus by po-aug) is above 0", pos["above_0"], f">= {DETECT_TASKS} of 4",
+                 pos["detected"]))
     v = float(acc.loc["po-aug"].mean() - acc.loc["po"].mean())
     rows.append(("po-aug minus po: clean accuracy, mean of the four tasks", v, "within +-0.05", abs(v) <= 0.05))
-    k = int(((neg["ci_lo"] <= 1) & (neg["ci_hi"] >= 1)).sum())
-    rows.append((f"negative control {'/'.join(neg['pair'].unique()) or '(none in the run)'} (it, po): tasks whose "
-                 "interval contains 1", k, ">= 3 of 4", k >= 3))
-    # The same controls read on the degradation ratio (robustness apart from clean accuracy): an
-    # addition to the issue's goals, not a replacement (README "The demo zoo" says why).
-    k = int(((pos["degradation_ratio"] <= POSITIVE_REL_MCE) & (pos["degradation_hi"] < 1)).sum())
-    rows.append((f"positive control, degradation ratio: tasks <= {POSITIVE_REL_MCE} with interval below 1", k,
-                 ">= 2 of 4", k >= 2))
-    k = int(((neg["degradation_lo"] <= 1) & (neg["degradation_hi"] >= 1)).sum())
-    rows.append(("negative control, degradation ratio: tasks whose interval contains 1", k, ">= 3 of 4", k >= 3))
+    rows.append((f"negative control {neg['pair']} (it, po): tasks whose degradation endpoint interval contains 0",
+                 neg["contain_0"], ">= 3 of 4", neg["contain_0"] >= 3))
     plain = ev[(ev["corruption"] == corruptions.CLEAN) & (ev["prompt_variant"] == "plain") & (ev["model"] == "it")]
     for d in ("synth-vqa", "synth-text"):
         drop = float(acc.loc["it", d] - plain[plain["dataset"] == d]["score"].mean())
@@ -290,4 +317,14 @@ def goals(ev: pd.DataFrame, params: dict) -> pd.DataFrame:
     pt = clean[clean["model"] == "pt"]
     v = float(pt["format_ok"].mean())
     rows.append(("pt: share of responses in the expected answer format", v, "rare (<= 0.20)", v <= 0.20))
-    return pd.DataFrame(rows, columns=["goal", "measured", "target", "met"])
+    out = pd.DataFrame(rows, columns=["goal", "measured", "target", "met"])
+    # Rel. mCE, the paper's metric, described beside the goals: its floor at the zoo's clean accuracy
+    # makes it unreachable for a pure robustness effect, so it judges nothing (docs/zoo.md)
+    ctl = controls(ev, params)
+    ctl = ctl[(ctl["dataset"] != POOLED) & (ctl["control"] == "positive")]
+    k = int(((ctl["estimate"] <= POSITIVE_REL_MCE) & (ctl["ci_hi"] < 1)).sum())
+    described = pd.DataFrame([{"goal": f"(descriptive) positive control: tasks with Rel. mCE <= {POSITIVE_REL_MCE} "
+                                       "and interval below 1", "measured": k, "target": "descriptive, not a goal",
+                               "met": None}])
+    out["kind"] = "goal"
+    return pd.concat([out, described.assign(kind="descriptive")], ignore_index=True)

@@ -29,8 +29,9 @@ planted), Z1 (pt, it) the pre-training confound.
 Determinism: every stage seeds torch and Python from ``seed``; on one machine (same
 library versions and thread count) the same seed gives the same weights
 (``build.weights_hash``). Floating-point results differ between CPUs, so weights hashes
-are machine-specific. The zoo is cached under a hash of its settings
-(``config.config_hash``): notebook 00 skips training when that hash is already trained.
+are machine-specific: that is why the compendium ships its trained zoo (``shipped``), and
+notebook 00 trains only when no shipped zoo has the run's config hash
+(``config.config_hash``).
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ from typing import Callable
 
 import pandas as pd
 
-from .. import artifacts
+from .. import artifacts, digests
 from ..data import synthetic
 from .batching import Batcher, model_inputs, tower_states
 from .build import build_model, build_processor, weights_hash
@@ -176,6 +177,7 @@ def train(zoo_dir: str | Path, cfg: dict, progress: bool = True,
     torch.set_num_threads(int(cfg["threads"]))
     zoo_dir = Path(zoo_dir)
     zoo_dir.mkdir(parents=True, exist_ok=True)
+    (zoo_dir / digests.MANIFEST).unlink(missing_ok=True)  # stale while the stages are rewritten
     t0 = time.perf_counter()
     processor = build_processor(cfg)
     items = training_items(cfg)
@@ -228,6 +230,7 @@ def train(zoo_dir: str | Path, cfg: dict, progress: bool = True,
         info["stages"][stage]["recipe"] = recipe
     info["seconds_total"] = round(time.perf_counter() - t0, 1)
     artifacts.write_text(zoo_dir / "zoo.json", json.dumps(info, indent=1))
+    digests.write(zoo_dir)  # every later load checks the files against it (models.check)
     return info
 
 
