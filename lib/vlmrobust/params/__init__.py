@@ -14,6 +14,7 @@ supplies a default of its own.
 - ``checker``   the error (file, key, value) and the small type/range checks
 - ``defaults``  the table of defaults and required keys per section
 - ``sections``  the checks of each section, with cross-references
+- ``reference`` every key's meaning beside its default: the generated ``docs/params.md``
 """
 
 from __future__ import annotations
@@ -150,16 +151,22 @@ def _shown(full: Path) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m vlmrobust.params check FILE...``: validate, print one line per file."""
+    """``python -m vlmrobust.params check FILE...``: validate, print one line per file;
+    ``python -m vlmrobust.params doc``: print the params reference (``docs/params.md``)."""
     import argparse
     import sys
 
     from ..design import run_models
 
     ap = argparse.ArgumentParser(prog="python -m vlmrobust.params")
-    ap.add_argument("command", choices=["check"])
-    ap.add_argument("files", nargs="+")
+    ap.add_argument("command", choices=["check", "doc"])
+    ap.add_argument("files", nargs="*")
     a = ap.parse_args(argv)
+    if a.command == "doc":
+        from .reference import document
+
+        print(document(), end="")
+        return 0
     status = 0
     for f in a.files:
         try:
