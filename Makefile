@@ -18,7 +18,7 @@ RUNNER := $(PY) -m vlmrobust.runner --params $(P)
 
 .DEFAULT_GOAL := help
 .PHONY: help setup reproduce check-params test test-fast lab bench clean sync browser zoo-seeds seed-runs po-aug-variants \
-        verify zoo-train zoo-ship publish \
+        verify zoo-train zoo-ship publish binder-url \
         convert-internvl zoo corruptions inference scoring severity confound probit ethics structure audit text report
 
 help:  ## list the targets
@@ -108,6 +108,9 @@ seed-runs: check-params  ## the whole pipeline on the zoo-seeds' zoos 1 2 -> out
 bench: setup  ## speed benchmarks -> benchmarks/results/*.json
 	@mkdir -p benchmarks/results
 	@for b in benchmarks/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+binder-url:  ## the Binder link (and badge) for this clone's GitHub remote
+	@$(PYTHON) tools/binder_url.py
 
 lab: setup  ## open JupyterLab on the notebooks
 	$(VENV)/bin/jupyter lab notebooks/

@@ -1,7 +1,12 @@
-"""Every notebook runs end to end through papermill on params/smoke.yaml (the same path as
-`make reproduce`), into a temporary outputs directory; the runner stops at a failing cell."""
+"""Every notebook runs end to end through papermill on params/smoke.yaml, into a temporary outputs
+directory, started the way Binder starts the demo: ``bash postBuild`` (the same runner as
+`make reproduce`), with the ``python`` of the environment first on PATH and nothing of the
+Makefile's; the runner stops at a failing cell."""
 
 import json
+import os
+import subprocess
+import sys
 
 import nbformat
 import pandas as pd
@@ -14,25 +19,30 @@ pytestmark = pytest.mark.notebooks
 
 @pytest.fixture(scope="module")
 def smoke_run(tmp_path_factory):
+    """``postBuild`` as repo2docker runs it: from the repository root, ``python`` resolved on PATH
+    (here: a folder whose only entry is this test's interpreter, which has the packages of
+    environment.yml's pip section), no Makefile, no ``.venv``. repo2docker itself needs Docker."""
     out = tmp_path_factory.mktemp("smoke-outputs")
-    mp = pytest.MonkeyPatch()
-    mp.setenv("VLMROBUST_OUTPUTS", str(out))
-    try:
-        status = runner.main(["--params", "params/smoke.yaml"])
-    finally:
-        mp.undo()
-    return status, out / "smoke"
+    bindir = tmp_path_factory.mktemp("env-bin")
+    (bindir / "python").write_text(f'#!/bin/sh\nexec "{sys.executable}" "$@"\n')
+    (bindir / "python").chmod(0o755)
+    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONHOME")}
+    env.update({"PATH": f"{bindir}{os.pathsep}/usr/bin{os.pathsep}/bin", "VLMROBUST_OUTPUTS": str(out),
+                "VLMROBUST_PARAMS": "params/smoke.yaml"})
+    r = subprocess.run(["bash", "postBuild"], cwd=paths.ROOT, env=env, capture_output=True, text=True)
+    return r.returncode, out / "smoke", r.stdout + r.stderr
 
 
 def test_every_notebook_runs(smoke_run):
-    status, run_dir = smoke_run
-    assert status == 0
+    status, run_dir, log = smoke_run
+    assert status == 0, log[-3000:]
+    assert "ok   params/smoke.yaml" in log and "report:" in log
     executed = sorted(p.name for p in (run_dir / "notebooks").glob("*.ipynb"))
     assert executed == sorted(p.name for p in runner.notebooks())
 
 
 def test_provenance_is_recorded(smoke_run):
-    _, run_dir = smoke_run
+    _, run_dir, _ = smoke_run
     prov = json.loads((run_dir / "provenance.json").read_text())
     assert prov["run"] == "smoke" and prov["updated"]
     assert prov["params"]["benchmark"]["n"] == 4
@@ -43,7 +53,7 @@ def test_provenance_is_recorded(smoke_run):
 
 
 def test_corruption_stage_outputs(smoke_run):
-    _, run_dir = smoke_run
+    _, run_dir, _ = smoke_run
     samples = pd.read_parquet(run_dir / "samples.parquet")
     manifest = pd.read_parquet(run_dir / "corruptions" / "manifest.parquet")
     assert len(samples) == 4 * 4
@@ -53,7 +63,7 @@ def test_corruption_stage_outputs(smoke_run):
 
 
 def test_executed_notebook_has_outputs_and_injected_parameters(smoke_run):
-    _, run_dir = smoke_run
+    _, run_dir, _ = smoke_run
     nb = nbformat.read(run_dir / "notebooks" / "01_corruptions.ipynb", as_version=4)
     injected = [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
     assert injected and "params/smoke.yaml" in injected[0].source
@@ -81,7 +91,7 @@ def test_runner_stops_at_first_failing_cell(tmp_path, monkeypatch, capsys):
 
 
 def test_paper_audit_outputs(smoke_run):
-    _, run_dir = smoke_run
+    _, run_dir, _ = smoke_run
     audit = pd.read_csv(run_dir / "tables" / "paper_audit.csv")
     assert (audit["status"] != "mismatch").all()
     for fig in ("paper_figure2_clean_accuracy", "paper_figure3_mce", "paper_figure4_radar", "paper_figure6_rel_mce"):
@@ -89,7 +99,7 @@ def test_paper_audit_outputs(smoke_run):
 
 
 def test_zoo_inference_and_scoring_outputs(smoke_run):
-    _, run_dir = smoke_run
+    _, run_dir, _ = smoke_run
     for stage in ("pt", "it", "po", "po-aug"):
         assert (run_dir / "zoo" / stage / "config.json").exists()
     goals = pd.read_csv(run_dir / "tables" / "zoo_goals.csv")
@@ -144,7 +154,7 @@ def test_runner_skips_the_zoo_notebook_without_a_zoo(tmp_path, monkeypatch, caps
 
 
 def test_severity_and_ethics_outputs(smoke_run):
-    _, run_dir = smoke_run
+    _, run_dir, _ = smoke_run
     t6 = pd.read_csv(run_dir / "tables" / "table6_severity.csv")
     assert set(t6["severity"]) == {1, 5} and t6["arrow"].astype("string").fillna("").isin(["↑", "↓", ""]).all()
     scan = pd.read_csv(run_dir / "tables" / "severity_reversals.csv")
@@ -177,7 +187,7 @@ def test_report_opens_in_a_real_browser_with_every_image_and_link(smoke_run):
 
     from playwright.sync_api import sync_playwright
 
-    _, run_dir = smoke_run
+    _, run_dir, _ = smoke_run
     index = run_dir / "report" / "index.html"
     assert index.exists()
     with sync_playwright() as p:
@@ -210,7 +220,7 @@ def test_report_opens_in_a_real_browser_with_every_image_and_link(smoke_run):
 
 
 def test_probit_outputs(smoke_run):
-    _, run_dir = smoke_run
+    _, run_dir, _ = smoke_run
     fits = pd.read_csv(run_dir / "tables" / "probit_fits.csv")
     assert len(fits) == 4 * (4 * 2 + 4 + 1)  # datasets x (corruption x severity + corruptions + all)
     paper_pts = pd.read_csv(run_dir / "tables" / "paper_probit_points.csv")
@@ -220,7 +230,7 @@ def test_probit_outputs(smoke_run):
 
 
 def test_prediction_structure_outputs(smoke_run):
-    _, run_dir = smoke_run
+    _, run_dir, _ = smoke_run
     summ = pd.read_csv(run_dir / "tables" / "table_ras_summary.csv")
     assert set(summ["model"]) == {"zoo-pt", "zoo-it", "zoo-po", "zoo-po-aug"} and summ["ras"].dropna().between(-2, 1).all()
     assert summ.loc[summ["weighting"] == "unweighted", "ras"].notna().all()  # kappa-weighted: NaN when all kappa = 0
@@ -231,7 +241,7 @@ def test_prediction_structure_outputs(smoke_run):
 
 
 def test_format_confound_outputs(smoke_run):
-    _, run_dir = smoke_run
+    _, run_dir, _ = smoke_run
     comp = pd.read_csv(run_dir / "tables" / "format_compliance.csv")
     # 4 models; plain only on synth-vqa and synth-text; 9 conditions each
     assert len(comp) == 4 * (4 + 2) * 9 and comp["comp_text"].between(0, 1).all()
@@ -248,7 +258,7 @@ def test_format_confound_outputs(smoke_run):
 
 
 def test_text_perturbation_outputs(smoke_run):
-    _, run_dir = smoke_run
+    _, run_dir, _ = smoke_run
     eff = pd.read_csv(run_dir / "tables" / "text_perturbation.csv")
     # 4 models x 4 datasets x (clean, 4 corruptions, pooled); every row compares 4 items
     assert len(eff) == 4 * 4 * 6 and (eff.loc[eff["image"] == "clean", "n"] == 4).all()
