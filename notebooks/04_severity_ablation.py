@@ -34,7 +34,7 @@
 #   (sign-flip tests for the soft VQA score): both halves must hold. A reversal counts as
 #   confirmed only if the IUT survives BH over the whole scan (q < 0.05).
 #
-# Departures from the spec (`shared/notes/analyses.md` section 1): none in the tests; the
+# Departures from the spec (`docs/methods.md` section 3): none in the tests; the
 # label-swap null counts reversals in both directions (aligned-then-base and base-then-aligned),
 # since either would be reported as a "reversal".
 

@@ -30,7 +30,7 @@
 # This notebook asks, per model and pair: how often is the answer in the expected form (A)? what does
 # the concise instruction change, and does it remove the format loss (B)? where does eq. 1's
 # denominator stop measuring robustness (C)? and does Rel. mCE keep its verdict when format is
-# controlled for (D)? Methods: `shared/notes/analyses.md` section 2; the library is
+# controlled for (D)? Methods: `docs/methods.md` section 4; the library is
 # `vlmrobust.analyses.confound`, whose docstring states the project's choices ([P]).
 
 # %% tags=["parameters"]

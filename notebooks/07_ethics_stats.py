@@ -31,7 +31,7 @@
 # 5. subgroup disaggregation (the synthetic benchmark's lighting and background style), with Cochran's Q
 #    and the worst group.
 #
-# Methods: `shared/notes/analyses.md` section 4. Binary outcomes: the score, or for the soft VQA score
+# Methods: `docs/methods.md` section 6. Binary outcomes: the score, or for the soft VQA score
 # 1{score >= 0.5}; permutation tests use the raw soft scores.
 
 # %% tags=["parameters"]

@@ -24,7 +24,7 @@
 # "the aligned model uses language priors to fill in mildly degraded images", is a claim about exactly
 # this: text should matter **more** when the image is worse, and more so for the aligned model.
 #
-# Design (`vlmrobust.perturb`, `shared/notes/analyses.md` section 6): two prompt variants on top of the
+# Design (`vlmrobust.perturb`, `docs/methods.md` section 8): two prompt variants on top of the
 # concise prompt, asked on clean images and at the highest severity of every corruption:
 #
 # * `mislead`: a line before the question asserting a wrong value of exactly what is asked

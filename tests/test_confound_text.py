@@ -1,4 +1,4 @@
-"""Notebooks 05 and 10: the hand-computed cases of analyses.md 2 and 6, to 1e-4."""
+"""Notebooks 05 and 10: the hand-computed cases of docs/methods.md section 4 and 6, to 1e-4."""
 
 import numpy as np
 import pandas as pd

@@ -1,4 +1,4 @@
-"""Misleading and truthful caption lines (analyses.md 6): deterministic, always wrong for ``mislead`` and
+"""Misleading and truthful caption lines (docs/methods.md section 8): deterministic, always wrong for ``mislead`` and
 right for ``truthful`` on every question type of the synthetic benchmark, never the answer's synonym."""
 
 import pandas as pd

@@ -1,4 +1,4 @@
-"""analyses.probit: the spec's hand-computed cases (analyses.md section 3) to 1e-4, and the paper's GQA points."""
+"""analyses.probit: the spec's hand-computed cases (docs/methods.md section 5) to 1e-4, and the paper's GQA points."""
 
 import numpy as np
 import pandas as pd

@@ -1,4 +1,4 @@
-"""stats: every hand-computed value of analyses.md sections 1 and 4 (to 1e-4), and the edge cases."""
+"""stats: every hand-computed value of docs/methods.md sections 3 and 6 (to 1e-4), and the edge cases."""
 
 import math
 

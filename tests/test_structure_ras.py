@@ -1,4 +1,4 @@
-"""analyses.structure (RAS, BENCH-C): the spec's worked examples to 1e-4 (analyses.md section 5)."""
+"""analyses.structure (RAS, BENCH-C): the spec's worked examples to 1e-4 (docs/methods.md section 7)."""
 
 import numpy as np
 import pandas as pd

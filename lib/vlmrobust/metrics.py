@@ -161,7 +161,7 @@ def bootstrap_pair(scores: pd.DataFrame, dataset: str, base: str, aligned: str, 
     - ``degradation_ratio``: the error corruptions *add* to the aligned model over the error they
       add to the base, pooled over corruptions and severities:
       ``sum_c R_c(aligned) / sum_c R_c(base)`` with ``R_c = sum_s (E(c, s) - E(clean))`` (the
-      Hendrycks-relative numerator, ``analyses.md`` 2.3). 1 when both degrade alike, whatever
+      Hendrycks-relative numerator, ``docs/methods.md`` section 4). 1 when both degrade alike, whatever
       their clean accuracies; pooled because one corruption's R of a weak base can be ~0.
     - ``rel_mce_ratio_undegraded``: the ``rel_mce_ratio`` the aligned model would have if no
       corruption hurt it at all (its clean error at every condition): the floor of the ratio

@@ -5,7 +5,7 @@ VLM's accuracy and confidence. The pipeline asks it as two prompt variants on to
 concise prompt (``TEXT_VARIANTS``): ``mislead`` puts a line before the question that asserts
 a *wrong* value of exactly what is asked; ``truthful`` asserts the right one (the control:
 does any extra line move the model, or only a wrong one?). Everything here is the project's
-operationalisation [P] of a seed that gives no formulas (``shared/notes/analyses.md`` 6):
+operationalisation [P] of a seed that gives no formulas (``docs/methods.md`` section 8):
 
 Synthetic benchmark (the scene is known), a ``Caption:`` line per question type:
 

@@ -1,4 +1,4 @@
-"""The format and pre-training confounds (notebook 05; analyses.md 2; the paper's C2 and 4.5).
+"""The format and pre-training confounds (notebook 05; docs/methods.md section 4; the paper's C2 and 4.5).
 
 Rel. mCE compares a base with its aligned model. If the base does not answer in the expected
 form (a raw pretrained checkpoint continues a caption; a verbose model writes a sentence that a

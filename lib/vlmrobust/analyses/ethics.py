@@ -5,7 +5,7 @@ paper's claims need (Holm on the confirmatory one: one test per pair and dataset
 direction of a Table 4 cell; BH on the exploratory one: every cell); what n items can detect
 (the paper's "differences of +-0.1 are within the noise band"); a mixed-effects model beside the
 GEE; subgroup disaggregation with Cochran's Q and the worst group; and the finding that the
-paper's Table 2 contradicts its own stated n. Methods: analyses.md section 4.
+paper's Table 2 contradicts its own stated n. Methods: docs/methods.md section 6.
 """
 
 from __future__ import annotations

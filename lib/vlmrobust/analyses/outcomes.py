@@ -1,6 +1,6 @@
 """Item-level outcomes of a pair, lined up for paired statistics (shared by notebooks 04 and 07).
 
-Rules (analyses.md section 0): the item key is ``dataset|sample_id`` (sample ids repeat
+Rules (docs/methods.md section 0): the item key is ``dataset|sample_id`` (sample ids repeat
 across the synthetic datasets); every paired statistic inner-joins base and aligned on
 (item, corruption, severity) and reports how many rows the join dropped; the binary outcome
 is the score for binary scorers and 1{score >= 0.5} (at least two annotators matched) for

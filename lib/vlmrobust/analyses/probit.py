@@ -3,7 +3,7 @@ accuracy), and is an aligned model above the line that models like its base defi
 
 "Accuracy on the line" (the probit seed; Taori et al., Miller et al.): per dataset and shift, the
 points (z(clean accuracy), z(shifted accuracy)) with z = Phi^-1 fall on a line; effective
-robustness is the distance above it, in accuracy units. Definitions (analyses.md section 3):
+robustness is the distance above it, in accuracy units. Definitions (docs/methods.md section 5):
 
 - z(p) = Phi^-1(p) with p clipped to [1/(2n), 1 - 1/(2n)]; clipped points are drawn hollow and
   left out of fits. For K-way MCQ, optionally chance-corrected first: p' = (p - 1/K) / (1 - 1/K).

@@ -1,7 +1,7 @@
 """Notebook 04, the severity ablation: Table 6, the severity curves of Figures 5 and 7, and the
 reversal scan that tests the paper's "severity-dependent reversal for defocus blur".
 
-Definitions (analyses.md section 1). For a pair, dataset and corruption, with l and h the
+Definitions (docs/methods.md section 3). For a pair, dataset and corruption, with l and h the
 lowest and highest severity of the run: Delta_s = acc_aligned(s) - acc_base(s); the per-item
 contrast d_i = (Y_a,l - Y_b,l) - (Y_a,h - Y_b,h) and its mean, the difference in differences
 DiD = Delta_l - Delta_h. A reversal needs both Delta_l > 0 and Delta_h < 0 (or both reversed):

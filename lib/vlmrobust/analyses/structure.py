@@ -2,7 +2,7 @@
 
 For every multiple-choice item the inference stored the probability of each option letter at the
 first generated position (``option_probs``). Comparing an item's clean distribution p_o with its
-corrupted one p (analyses.md section 5, the seed's eqs. 6-10):
+corrupted one p (docs/methods.md section 7, the seed's eqs. 6-10):
 
 - normalised entropy S(p) = -sum p log p / log K (uncertainty), dS = S(p) - S(p_o);
 - calibration error C = |1{argmax p = y} - max p|, dC = C(p) - C(p_o);

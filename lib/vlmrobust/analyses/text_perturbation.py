@@ -1,4 +1,4 @@
-"""Misleading text in the prompt, alone and with a corrupted image (notebook 10; analyses.md 6).
+"""Misleading text in the prompt, alone and with a corrupted image (notebook 10; docs/methods.md section 8).
 
 Each item that the ``mislead`` / ``truthful`` variants were asked on (``perturb.claim``) is
 lined up with its ``concise`` answer ("none": the same prompt without the line) in the same

@@ -82,7 +82,7 @@ def independent_power(n: int, delta: float, alpha: float = 0.05, p0: float = 0.5
 
 def mde_table(ns=(10, 50, 500), psi: float = 0.2, delta: float = 0.1, alpha: float = 0.05,
               power: float = 0.8) -> pd.DataFrame:
-    """What n items can and cannot show: the table of analyses.md section 4."""
+    """What n items can and cannot show: the table of docs/methods.md section 6."""
     rows = []
     for n in ns:
         lo, hi = wilson(n / 2, n)
