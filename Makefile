@@ -97,13 +97,13 @@ publish: check-params  ## make this run's tables and predictions the published r
 	$(PY) -m vlmrobust.verify --params $(P) --publish
 
 zoo-seeds: check-params  ## the zoo's goals over training seeds 0 1 2 -> outputs/<run>/zoo-seeds/ (about 50 min untrained; not in reproduce)
-	$(PY) scripts/zoo_seeds.py --params $(P) --seeds $(or $(SEEDS),0 1 2)
+	$(PY) zoo-experiments/zoo_seeds.py --params $(P) --seeds $(or $(SEEDS),0 1 2)
 
 po-aug-variants: check-params  ## po-aug retrained alone with each augmentation variant, per zoo seed -> outputs/<run>/po-aug-variants/ (about 7 min per seed and variant; not in reproduce)
-	$(PY) scripts/po_aug_variants.py --params $(P) --seeds $(or $(SEEDS),0 1 2)
+	$(PY) zoo-experiments/po_aug_variants.py --params $(P) --seeds $(or $(SEEDS),0 1 2)
 
 seed-runs: check-params  ## the whole pipeline on the zoo-seeds' zoos 1 2 -> outputs/<run>-seed<k>/, findings side by side (about 10 min per seed; not in reproduce)
-	$(PY) scripts/seed_runs.py --params $(P) --seeds $(or $(SEEDS),1 2)
+	$(PY) zoo-experiments/seed_runs.py --params $(P) --seeds $(or $(SEEDS),1 2)
 
 bench: setup  ## speed benchmarks -> benchmarks/results/*.json
 	@mkdir -p benchmarks/results

@@ -3,7 +3,7 @@
 A VQAv2-like split in lmms-lab's Parquet layout (random-pixel PNGs, 64 px: ~12 KB each, row groups of 1,000) is written at
 each size; ``data.load_benchmark`` then samples ``--n`` items from it in a fresh process, whose
 peak resident memory (VmHWM, reset at the child's start) and wall time are recorded. Beside it, in the same run, the
-previous approach: the whole split read into pandas with its images. Goal (issue 14): peak memory
+previous approach: the whole split read into pandas with its images. Goal: peak memory
 for n = 500 under 2 GB, and time growing with the split only through reading its id columns.
 
     python benchmarks/bounded_loading.py [--sizes 5000 50000] [--n 500]

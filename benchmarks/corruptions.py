@@ -6,7 +6,7 @@ Measured side by side in one run on the same items and suite:
     ``generate`` does, in one process;
   - ``generate``: ``vlmrobust.corruptions.generate`` with ``--workers`` processes
     (including pool start-up).
-Also milliseconds per corruption (median over items, severity 3). Goal (issue 4):
+Also milliseconds per corruption (median over items, severity 3). Goal:
 generate >= 1.8x the sequential loop on 2 cores.
 
     python benchmarks/corruptions.py [--items 40] [--suite pilot] [--workers 2]

@@ -5,7 +5,7 @@ Items per second at batch size 16 vs 1 over the same items (synthetic, clean), g
 trained (outputs/demo/zoo/it), otherwise an untrained model of the same architecture
 (the timing depends on shapes, not on weights; with random weights responses may stop
 at a random end token, so ``min_new_tokens`` is forced equal to ``max_new_tokens``).
-Goal (issue 7): batch 16 >= 3x batch 1 here.
+Goal: batch 16 >= 3x batch 1 on a 2-core CPU.
 
     python benchmarks/inference.py [--items 64] [--max-new-tokens 16]
 """

@@ -4,7 +4,7 @@ Both settings run the project's own ``inference.run_model`` (image loading, prom
 greedy generation, Parquet writing) on the demo's trained zoo models over the demo's real mix of
 prompts: every condition and prompt variant (concise, plain, mislead, truthful) of the first
 ``--items`` items of each dataset's sample, the three models in the run's order, as ``make
-reproduce`` runs them. The settings differ only in what the issue asks to measure:
+reproduce`` runs them. The settings differ only in what is measured:
 
 * ``before``: batch size 16, no vision cache (the demo's settings before this benchmark);
 * ``after``: batch size ``--batch`` (128, the demo's; 64 gave 1.78x: results/inference_speed_batch64.json), ``vision_cache_mb`` 1024 (``vlmrobust.vision_cache``: each

@@ -1,6 +1,6 @@
 """PNG compression level of the pre-generated corrupted images: encoding time, size, and losslessness.
 
-Encoding is most of corruption generation's cost (issue 19: the pool is 1.8x a sequential loop that
+Encoding is most of corruption generation's cost (the pool is 1.8x a sequential loop that
 writes, 1.15x one that only corrupts). PNG is lossless at every level, so the level trades only time
 against disk; this measures both on the demo's real images (the pilot suite at severities 1, 3, 5 on
 the first items of each synthetic dataset), and checks for every image and level that the decoded

@@ -1,4 +1,4 @@
-"""Synthetic benchmark rendering speed. Goal (issue 3): 4 x 500 items in <= 30 s here.
+"""Synthetic benchmark rendering speed. Goal: 4 x 500 items in <= 30 s on a 2-core CPU.
 
     python benchmarks/synthetic.py [--n 500]
 """

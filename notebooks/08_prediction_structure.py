@@ -115,7 +115,7 @@ if not t.empty:
 # summary above reports kappa-weighted and unweighted results side by side for that reason. The greedy
 # subset trades discriminative power against diversity; its embeddings here are **offline substitutes**
 # (a 16 x 16 grey thumbnail for the image, a hashed bag of words for question and options) for the
-# seed's ViT-B/32 and SBERT, which cannot be downloaded here; `ST.greedy_subset` takes any embedding.
+# seed's ViT-B/32 and SBERT, which the offline demo cannot download; `ST.greedy_subset` takes any embedding.
 
 # %%
 if not t.empty:

@@ -1,4 +1,4 @@
-"""Loading a file of ``scripts/`` as a module, for the tests of those scripts (they are not a package)."""
+"""Loading a file of ``zoo-experiments/`` as a module, for the tests of those scripts (they are not a package)."""
 
 import importlib.util
 
@@ -6,8 +6,8 @@ from vlmrobust import paths
 
 
 def load(name: str):
-    """``scripts/<name>.py`` as a fresh module."""
-    spec = importlib.util.spec_from_file_location(name, paths.ROOT / "scripts" / f"{name}.py")
+    """``zoo-experiments/<name>.py`` as a fresh module."""
+    spec = importlib.util.spec_from_file_location(name, paths.ROOT / "zoo-experiments" / f"{name}.py")
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     return mod

@@ -1,4 +1,4 @@
-"""scripts/po_aug_variants.py: po-aug retrained alone per augmentation variant (what it refuses, where it points)."""
+"""zoo-experiments/po_aug_variants.py: po-aug retrained alone per augmentation variant (what it refuses, where it points)."""
 
 import pytest
 

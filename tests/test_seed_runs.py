@@ -1,4 +1,4 @@
-"""scripts/seed_runs.py: the pipeline on other seeds' zoos (params it writes, findings it collects)."""
+"""zoo-experiments/seed_runs.py: the pipeline on other seeds' zoos (params it writes, findings it collects)."""
 
 import pandas as pd
 import pytest

@@ -1,4 +1,4 @@
-"""scripts/zoo_seeds.py: the goal check over several training seeds, on the smoke run's micro-zoo."""
+"""zoo-experiments/zoo_seeds.py: the goal check over several training seeds, on the smoke run's micro-zoo."""
 
 import importlib.util
 import json
@@ -10,7 +10,7 @@ from vlmrobust import paths
 
 
 def _script():
-    spec = importlib.util.spec_from_file_location("zoo_seeds", paths.ROOT / "scripts" / "zoo_seeds.py")
+    spec = importlib.util.spec_from_file_location("zoo_seeds", paths.ROOT / "zoo-experiments" / "zoo_seeds.py")
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     return mod

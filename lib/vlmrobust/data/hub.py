@@ -35,7 +35,7 @@ validation split is 214,354 rows and about 34 GB with its images.
 
 Undecodable images: the item is skipped and counted (a warning names the ids);
 the sample is drawn from the seeded order until ``n`` decodable items are found,
-so ``n`` and determinism are kept. Decision recorded here and in the README.
+so ``n`` and determinism are kept. Decision recorded in docs/decisions.md.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The zoo's words: scene captions, the answers it is trained to give, and its tokenizer.
 
-The tokenizer is a byte-level BPE trained here with the ``tokenizers`` library on every
+The tokenizer is a byte-level BPE trained by the compendium with the ``tokenizers`` library on every
 phrase the synthetic benchmark and the prompts use (``corpus``), wrapped as a
 ``PreTrainedTokenizerFast`` with Gemma-style special tokens and chat template, so the
 checkpoint loads through ``AutoProcessor`` like a hub model.

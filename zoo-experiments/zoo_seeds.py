@@ -4,7 +4,7 @@ Trains the zoo with several seeds (``zoo.seed``; everything else as in the param
 notebook 00's goal check on each (the same held-out items for every seed: only the training
 differs) and reports each goal's range over the seeds, and whether it holds for all of them::
 
-    python scripts/zoo_seeds.py --params params/demo.yaml --seeds 0 1 2     (make zoo-seeds)
+    python zoo-experiments/zoo_seeds.py --params params/demo.yaml --seeds 0 1 2     (make zoo-seeds)
 
 Each seed's zoo is cached under ``outputs/<run>/zoo-seeds/seed<k>/`` by its config hash (the
 run's own zoo is reused for the seed it was trained with), so a second call only re-evaluates.

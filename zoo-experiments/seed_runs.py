@@ -2,9 +2,9 @@
 
 ``zoo_seeds.py`` checks the zoo's goals per training seed on the goal check's held-out items. This
 script goes one step further: it runs the whole pipeline (notebooks 00-10) on each seed's zoo and
-collects the findings the README reports from the demo run, side by side per seed::
+collects the headline findings of the demo run, side by side per seed::
 
-    python scripts/seed_runs.py --params params/demo.yaml --seeds 1 2      (make seed-runs)
+    python zoo-experiments/seed_runs.py --params params/demo.yaml --seeds 1 2      (make seed-runs)
 
 Each seed's zoo must have been trained by ``zoo_seeds.py`` (``outputs/<run>/zoo-seeds/seed<k>/``;
 this script never trains). For seed ``k`` it writes ``outputs/<run>/zoo-seeds/seed<k>/params.yaml``:
@@ -50,14 +50,14 @@ def seed_params_file(params_file: str, seed: int) -> Path:
         if spec["source"].startswith(old + "/"):
             spec["source"] = str(zdir) + spec["source"][len(old):]
     out = zdir / "params.yaml"
-    vr.artifacts.write_text(out, f"# written by scripts/seed_runs.py from {params_file}\n"
+    vr.artifacts.write_text(out, f"# written by zoo-experiments/seed_runs.py from {params_file}\n"
                                  + yaml.safe_dump(raw, sort_keys=False))
     vr.params.load(out)  # it must validate before anything runs
     return out
 
 
 def findings(run: str, seed: int) -> pd.DataFrame:
-    """The README's headline numbers of one run, from its tables: Table 4's macro Rel. mCE per pair,
+    """The headline numbers of one run, from its tables: Table 4's macro Rel. mCE per pair,
     notebook 07's aligned x severity z (variational and GEE) per pair and dataset, and notebook 06's
     count of probit pair-contrast cells whose interval lies above / below 0."""
     t = vr.paths.run_dir(run) / "tables"

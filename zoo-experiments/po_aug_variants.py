@@ -1,16 +1,16 @@
-"""Which augmentation makes the planted effect larger than the seed-to-seed noise? (issue #18)
+"""Which augmentation makes the planted effect larger than the seed-to-seed noise?
 
 ``po-aug`` is ``po``'s recipe with the images of its preference pairs varied in their conditions.
 This script keeps everything else of the recipe and of each seed's zoo (``pt``, ``it``, ``po``
 as trained) and retrains ``po-aug`` alone with another augmentation, then runs notebook 00's goal
 check on the same held-out items::
 
-    python scripts/po_aug_variants.py --seeds 0 1 2 --variants own heldout-imagenet-c
+    python zoo-experiments/po_aug_variants.py --seeds 0 1 2 --variants own heldout-imagenet-c
 
 Variants (``VARIANTS``, the values of ``zoo.po_aug_images``):
 
-- ``heldout-imagenet-c`` (the demo's recipe since session 12): ImageNet-C corruptions that the run
-  does not evaluate (``augment.HELDOUT_IMAGENET_C``, each at a random severity 1-5), the issue's
+- ``heldout-imagenet-c`` (the demo's recipe): ImageNet-C corruptions that the run
+  does not evaluate (``augment.HELDOUT_IMAGENET_C``, each at a random severity 1-5), the
   fallback when the zoo's own augmentations do not transfer. Refused if one of them is in the
   run's suite.
 - ``own``: the zoo's own augmentations (``augment.AUGMENTATIONS``: PIL/numpy brightness,
