@@ -2,7 +2,6 @@
 
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -122,10 +121,8 @@ def test_cli_fails_fast_with_a_clear_message(tmp_path):
     text = (paths.PARAMS_DIR / "demo.yaml").read_text().replace("severities:", "severitys:")
     f = tmp_path / "typo.yaml"
     f.write_text(text)
-    t0 = time.monotonic()
     r = subprocess.run([sys.executable, "-m", "vlmrobust.params", "check", str(f)],
                        capture_output=True, text=True)
-    assert time.monotonic() - t0 < 5
     assert r.returncode == 2
     assert "typo.yaml" in r.stderr and "corruptions.severitys" in r.stderr and "[1, 3, 5]" in r.stderr
     assert "did you mean 'severities'" in r.stderr
@@ -134,14 +131,13 @@ def test_cli_fails_fast_with_a_clear_message(tmp_path):
 
 
 @pytest.mark.parametrize("key, value", [("image_tokens", 10), ("patch_size", 0)])
-def test_check_params_rejects_bad_zoo_sizes_in_seconds(tmp_path, key, value):
-    """`make check-params` runs this command; the bad value must fail before any kernel or torch."""
+def test_check_params_rejects_bad_zoo_sizes(tmp_path, key, value):
+    """`make check-params` runs this command; the bad value must fail before any kernel or torch
+    (that params loads no torch is tests/test_structure.py's; its time is benchmarks/check_params.py's)."""
     text = (paths.PARAMS_DIR / "demo.yaml").read_text()
     f = tmp_path / "bad.yaml"
     f.write_text(text.replace("\nzoo:", f"\nzoo:\n  {key}: {value}  # a bad value", 1))
-    t0 = time.monotonic()
     r = subprocess.run([sys.executable, "-m", "vlmrobust.params", "check", str(f)], capture_output=True, text=True)
-    assert time.monotonic() - t0 < 5
     assert r.returncode == 2 and f"'zoo.{key}' = {value}" in r.stderr and "bad.yaml" in r.stderr
 
 
