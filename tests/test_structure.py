@@ -154,11 +154,38 @@ def test_no_module_is_over_400_lines(name):
     assert n <= 400, f"{MODULES[name]} has {n} lines; split it by concept"
 
 
+def _readme_library_block() -> str:
+    """The README's fenced block that lists the library's modules (the one that starts with ``paths``)."""
+    blocks, current = [], None
+    for line in README.read_text().splitlines():
+        if line.startswith("```"):
+            if current is None:
+                current = []
+            else:
+                blocks.append("\n".join(current))
+                current = None
+        elif current is not None:
+            current.append(line)
+    found = [b for b in blocks if b.lstrip().startswith("paths ")]
+    assert len(found) == 1, "the README has no (or several) library layout blocks starting with 'paths'"
+    return found[0]
+
+
 def test_every_module_is_listed_with_its_purpose():
-    """``vlmrobust/__init__.py`` and the README's layout list every top-level module and package."""
+    """``vlmrobust/__init__.py`` and the README's library block list every top-level module and package,
+    each followed by what it is for (a name in ordinary prose does not count)."""
     top = sorted({n.split(".")[1] for n in MODULES if n.count(".") >= 1})
     init_doc = ast.get_docstring(ast.parse((LIB / "__init__.py").read_text()))
-    readme = README.read_text()
+    block = _readme_library_block()
     for name in top:
         assert re.search(rf"``{name}``\s+\S", init_doc), f"{name} is not described in vlmrobust/__init__.py"
-        assert re.search(rf"\b{name}(/|\.py)?\s+\S", readme), f"{name} is not in the README's layout section"
+        assert re.search(rf"(^|\s{{2}}){name}/?\s{{2,}}\S", block, re.M), f"{name} is not in the README's library block"
+
+
+def test_the_library_block_check_ignores_prose(monkeypatch, tmp_path):
+    fake = tmp_path / "README.md"
+    fake.write_text("The params file and the zoo are mentioned here in prose.\n\n```\npaths  where things live\n```\n")
+    monkeypatch.setattr(sys.modules[__name__], "README", fake)
+    block = _readme_library_block()
+    assert re.search(r"(^|\s{2})paths/?\s{2,}\S", block, re.M)
+    assert not re.search(r"(^|\s{2})params/?\s{2,}\S", block, re.M)

@@ -19,6 +19,7 @@ foundations (``paths``, ``params``, ``data``) through the pipeline (``corruption
 - ``prompts``        the exact prompt text per model style, prompt variants, option letters
 - ``perturb``        misleading / truthful caption and hint lines (the text prompt variants)
 - ``models``         loading any checkpoint through AutoProcessor + AutoModelForImageTextToText
+- ``digests``        SHA-256 manifests of checkpoint folders (the shipped zoo is checked on every load)
 - ``inference``      batched greedy generation over every condition, resumable store
 - ``vision_cache``   vision-tower outputs computed once per (tower, image), shared by variants and models
 - ``convert_internvl`` remote-code InternVL -> transformers-native checkpoint (``make convert-internvl``)
@@ -30,6 +31,8 @@ foundations (``paths``, ``params``, ``data``) through the pipeline (``corruption
 - ``plots``          the paper's figures and the ones that make a result obvious
 - ``report``         the run report: the paper regenerated beside its published numbers (HTML)
 - ``paper``          the seed paper's published tables as package data, and their audit
+- ``verify``         a run's tables and predictions against the published run (``make verify``)
+- ``findings``       the numbers the README and docs quote, generated from the published results
 - ``zoo``            the demo zoo: tiny Gemma-3 VLMs trained offline (a package, one concept per module)
 - ``paper_data``     (package data) the paper's Tables 2-11 as printed
 """
