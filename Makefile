@@ -107,7 +107,9 @@ seed-runs: check-params  ## the whole pipeline on the zoo-seeds' zoos 1 2 -> out
 
 bench: setup  ## speed benchmarks -> benchmarks/results/*.json
 	@mkdir -p benchmarks/results
-	@for b in benchmarks/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+	@for b in $(filter-out benchmarks/_common.py benchmarks/from_nothing.py benchmarks/cpu_kinds.py,$(wildcard benchmarks/*.py)); do \
+	    echo "== $$b"; $(PY) $$b || exit 1; done
+	@echo "(benchmarks/from_nothing.py and cpu_kinds.py run alone: half an hour and ten minutes)"
 
 binder-url:  ## the Binder link (and badge) for this clone's GitHub remote
 	@$(PYTHON) tools/binder_url.py

@@ -107,9 +107,13 @@ def timings() -> str:
     lines = [f"Measured on {t['machine']} ({t['date']}), in a fresh clone, alone on the machine:", ""]
     for key, label in (("reproduce_from_nothing", "`make reproduce` from nothing (environment included)"),
                        ("reproduce_cached", "`make reproduce` again, nothing changed"),
-                       ("make_test", "`make test` from nothing (environment included)")):
+                       ("make_test", "`make test`, the environment already built")):
         if key in t:
-            lines.append(f"* {label}: {t[key]['seconds'] / 60:.1f} minutes")
+            s = t[key]["seconds"]
+            lines.append(f"* {label}: " + (f"{s / 60:.1f} minutes" if s >= 120 else f"{s:.0f} seconds")
+                         + (f" ({t[key]['passed']} tests passed)" if t[key].get("passed") else "")
+                         + (f"; the run reproduced the published one (`make verify`: {t[key]['verify']})"
+                            if t[key].get("verify") else ""))
     stages = t.get("reproduce_from_nothing", {}).get("stages")
     if stages:
         lines += ["", "| step | seconds |", "| --- | ---: |"] + [f"| {k} | {v:.0f} |" for k, v in stages.items()]

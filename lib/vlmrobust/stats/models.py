@@ -54,18 +54,33 @@ def gee_interaction(df: pd.DataFrame, formula: str, term: str, groups: str = "it
     return out
 
 
-def mixed_vb(df: pd.DataFrame, formula: str, terms: list[str], groups: str = "item") -> pd.DataFrame:
-    """Bayesian mixed logistic model with a random intercept per ``groups`` (``BinomialBayesMixedGLM``,
-    variational Bayes, priors N(0, 2^2) on fixed effects). One row per term: posterior mean, SD and
-    the approximate z = mean / SD. These are conditional (per-item) effects, larger than GEE's
+def random_effects(groups: str, slopes=()) -> dict[str, str]:
+    """Variance components of ``mixed_vb``: an intercept per ``groups`` and, for each term of ``slopes``
+    (a column or an interaction such as ``aligned:sev_c``), a slope per ``groups``."""
+    vc = {groups: f"0 + C({groups})"}
+    for term in slopes:
+        vc[f"{groups}:{term}"] = f"0 + C({groups}):{term}"
+    return vc
+
+
+def mixed_vb(df: pd.DataFrame, formula: str, terms: list[str], groups: str = "item", slopes=()) -> pd.DataFrame:
+    """Bayesian mixed logistic model with a random intercept per ``groups`` and random slopes per
+    ``groups`` for ``slopes`` (``BinomialBayesMixedGLM``, variational Bayes, priors N(0, 2^2) on fixed
+    effects). One row per term: posterior mean, SD and the approximate z = mean / SD, and the
+    posterior SD of each variance component (``random``).
+
+    Without a random slope for a term that varies within items, items that differ in that effect
+    are treated as replicates of one effect, and its z is inflated (pseudo-replication): test a
+    within-item term with its slope. These are conditional (per-item) effects, larger than GEE's
     marginal ones: compare signs and z, not magnitudes."""
     from statsmodels.genmod.bayes_mixed_glm import BinomialBayesMixedGLM
 
     rows = []
+    vc = random_effects(groups, slopes)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            model = BinomialBayesMixedGLM.from_formula(formula, {groups: f"0 + C({groups})"}, df, vcp_p=1, fe_p=2)
+            model = BinomialBayesMixedGLM.from_formula(formula, vc, df, vcp_p=1, fe_p=2)
             res = model.fit_vb()
         names = list(model.exog_names)
         status = "ok" if getattr(res, "optim_retvals", None) is None or res.optim_retvals.get("success", True) \
@@ -74,12 +89,14 @@ def mixed_vb(df: pd.DataFrame, formula: str, terms: list[str], groups: str = "it
             if t in names:
                 i = names.index(t)
                 m, s = float(res.fe_mean[i]), float(res.fe_sd[i])
+                sds = {name: round(float(np.exp(v)), 4) for name, v in zip(model.vcp_names, res.vcp_mean)}
                 rows.append({"term": t, "post_mean": m, "post_sd": s, "z_approx": m / s if s else np.nan,
-                             "item_sd": float(np.exp(res.vcp_mean[0])), "status": status})
+                             "item_sd": sds.get(groups, np.nan),
+                             "random": "; ".join(f"{k} sd {v}" for k, v in sds.items()), "status": status})
             else:
                 rows.append({"term": t, "post_mean": np.nan, "post_sd": np.nan, "z_approx": np.nan,
-                             "item_sd": np.nan, "status": f"term not in the model ({', '.join(names)})"})
+                             "item_sd": np.nan, "random": "", "status": f"term not in the model ({', '.join(names)})"})
     except Exception as e:  # noqa: BLE001
         rows = [{"term": t, "post_mean": np.nan, "post_sd": np.nan, "z_approx": np.nan, "item_sd": np.nan,
-                 "status": f"not fitted: {type(e).__name__}: {str(e)[:120]}"} for t in terms]
+                 "random": "", "status": f"not fitted: {type(e).__name__}: {str(e)[:120]}"} for t in terms]
     return pd.DataFrame(rows)
