@@ -2,8 +2,9 @@
 another vector width, compared with the published run (``make verify``'s rules).
 
 torch picks its CPU kernels by the processor's vector width (AVX2 on many AMD EPYC, AVX-512 on Intel
-Xeon and recent EPYC); ``ATEN_CPU_CAPABILITY`` makes a CPU use a narrower kind, so one machine can
-run both. Runs every notebook into a temporary outputs folder and writes
+Xeon and recent EPYC), and so do the libraries it calls for matrix products (oneDNN, MKL);
+``ATEN_CPU_CAPABILITY``, ``ONEDNN_MAX_CPU_ISA`` and ``MKL_ENABLE_INSTRUCTIONS`` make a CPU use a narrower
+kind in all three, so one machine can run both. Runs every notebook into a temporary outputs folder and writes
 ``results/demo/cpu-kinds.json`` (quoted by docs/performance.md): how many predictions of how many
 differ, per model, and which tables move.
 
@@ -36,8 +37,9 @@ def main() -> int:
 
     published = torch.backends.cpu.get_cpu_capability()
     with tempfile.TemporaryDirectory() as tmp:
-        env = {**os.environ, "VLMROBUST_OUTPUTS": tmp, "ATEN_CPU_CAPABILITY": a.capability,
-               "VLMROBUST_PROGRESS": "lines"}
+        isa = {"ATEN_CPU_CAPABILITY": a.capability, "ONEDNN_MAX_CPU_ISA": a.capability.upper(),
+               "MKL_ENABLE_INSTRUCTIONS": a.capability.upper()}
+        env = {**os.environ, "VLMROBUST_OUTPUTS": tmp, "VLMROBUST_PROGRESS": "lines", **isa}
         probe = subprocess.run([sys.executable, "-c", "import torch; print(torch.backends.cpu.get_cpu_capability())"],
                                env=env, capture_output=True, text=True, check=True).stdout.strip()
         r = subprocess.run([sys.executable, "-m", "vlmrobust.runner", "--params", "params/demo.yaml"], cwd=ROOT,
@@ -47,7 +49,7 @@ def main() -> int:
         os.environ["VLMROBUST_OUTPUTS"] = tmp
         result = verify.verify("demo")
     preds = result["predictions"]
-    out = {"machine": describe_cpu(), "published": published, "other": probe,
+    out = {"machine": describe_cpu(), "published": published, "other": probe, "environment": isa,
            "compared": preds["compared"], "differ": preds["differ"], "differ_by_model": preds["differ_by_model"],
            "examples": preds["examples"], "tables_compared": result["tables_compared"],
            "tables_differ": [t["table"] for t in result["tables"] if t["status"] == "differs"],
