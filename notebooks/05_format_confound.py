@@ -40,6 +40,8 @@ overrides = {}  # e.g. {"benchmark": {"n": 20}}: merged into the file, then vali
 # %%
 import pandas as pd
 
+from IPython.display import Markdown, display
+
 import vlmrobust as vr
 
 P = vr.params.load(params_file, overrides)
@@ -75,20 +77,30 @@ vr.plots.save(fig, RUN, "figure_confound_compliance")
 # ## B. The verbosity A/B (the paper's C2)
 #
 # Per pair, on the datasets asked both ways: each model's accuracy with (`concise`) and without
-# (`plain`) the instruction and the paired exact McNemar p of the difference; a lenient score (the
+# (`plain`) the instruction and a sign-flip p of the per-item difference (the corrupted conditions are
+# averaged inside each item first: `n` counts items, `rows` the answers averaged); a lenient score (the
 # answer occurs in the response) beside the strict one, so that the format loss FL = lenient - strict
 # can be read directly; and the gap G = acc(aligned) - acc(base) under each prompt, with the
 # difference in differences `did = G_plain - G_concise` (item bootstrap). The paper does not say in
-# which direction the mismatch "inflates" the gap, so the sign is reported, not assumed. The fix
-# "removes the format loss" when the aligned model's FL under `concise` has an interval containing 0
-# or is at most 0.02.
+# which direction the mismatch "inflates" the gap, so the sign is reported, not assumed.
+#
+# "The fix eliminates the format loss" is an equivalence claim: it holds when the aligned model's FL
+# under `concise` is shown to be within +-`analysis.equivalence_margin` of 0 by two one-sided tests (its
+# 90 % interval inside the margin). An interval that merely contains 0 is absence of evidence.
 
 # %%
 ab = C.verbosity_ab(F, P)
 vr.artifacts.write_table(ab, RUN, "verbosity_ab", index=False)
-cols = ["pair", "dataset", "image", "n", "acc_plain_b", "acc_concise_b", "p_verb_b", "acc_plain_a", "acc_concise_a",
-        "p_verb_a", "gap_plain", "gap_concise", "did", "did_lo", "did_hi", "fl_plain_a", "fl_concise_a",
-        "fix_removes_format_loss"]
+cols = ["pair", "dataset", "image", "n", "rows", "acc_plain_b", "acc_concise_b", "p_verb_b", "acc_plain_a",
+        "acc_concise_a", "p_verb_a", "gap_plain", "gap_concise", "did", "did_lo", "did_hi", "fl_plain_a", "fl_concise_a",
+        "fl_tost_lo_a", "fl_tost_hi_a", "fix_removes_format_loss"]
+if len(ab):
+    clean = ab[ab["image"] == "clean"]
+    display(Markdown(
+        "Equivalence (TOST, margin {:.2f}) of the aligned model's format loss to 0 under the concise prompt, clean "
+        "items: ".format(float(clean["tost_margin"].iloc[0])) + "; ".join(
+            f"{r.pair} {r.dataset} FL {r.fl_concise_a:+.3f}, 90 % CI [{r.fl_tost_lo_a:+.3f}, {r.fl_tost_hi_a:+.3f}]: "
+            f"{'equivalent' if r.fl_equivalent_a else 'not shown equivalent'}" for r in clean.itertuples()) + "."))
 ab[cols].round(3) if len(ab) else ab
 
 # %%

@@ -22,12 +22,12 @@
 # for results disaggregated by subgroup. This notebook puts numbers on both, for any run:
 #
 # 1. every accuracy with its Wilson interval;
-# 2. paired exact tests, in two families: **confirmatory** (one test per pair and dataset, the direction
-#    a Table 4 cell claims; Holm) and **exploratory** (every pair x dataset x corruption x severity cell;
-#    BH false discovery rate);
+# 2. the **confirmatory** family: the degradation endpoint per pair and dataset (Holm), with its GEE,
+#    and the difference in accuracy level beside it (descriptive); then the **exploratory** family, every
+#    pair x dataset x corruption x severity cell (exact McNemar, BH false discovery rate);
 # 3. what n items can detect at all (the "noise band"), and the paper's own Table 2 checked against its
 #    stated n;
-# 4. a mixed-effects model (aligned x severity + corruption, random item intercept) beside the GEE;
+# 4. the GEE of aligned x severity beside a mixed-effects model with item intercepts and slopes;
 # 5. subgroup disaggregation (the synthetic benchmark's lighting and background style), with Cochran's Q
 #    and the worst group.
 #
@@ -40,6 +40,7 @@ overrides = {}  # e.g. {"benchmark": {"n": 20}}: merged into the file, then vali
 
 # %%
 import pandas as pd
+from IPython.display import Markdown, display
 
 import vlmrobust as vr
 
@@ -63,17 +64,45 @@ vr.artifacts.write_table(acc, RUN, "ethics_wilson", index=False)
 acc.assign(width=acc["ci_hi"] - acc["ci_lo"]).groupby("dataset")["width"].describe()[["mean", "min", "max"]].round(3)
 
 # %% [markdown]
-# ## 2. Paired tests
+# ## 2. The confirmatory family: degradation, per item
 #
-# ### Confirmatory family: one test per pair and dataset (Holm)
-#
-# d_i = mean over corruptions and severities of (Y_aligned - Y_base): a sign-flip permutation test of
-# "neither model has fewer corrupted errors", with a paired-bootstrap interval.
+# One pre-specified test per pair and dataset (`docs/methods.md` section 1): per item, the accuracy the
+# base loses to the run's corruptions (clean minus the mean over every corruption and severity) minus
+# the accuracy the aligned model loses; mean with a paired item-bootstrap interval, a sign-flip test
+# (one sign per item), Holm over the pair x dataset family. Above 0: the aligned model loses less.
+# The pooled row per pair is descriptive.
 
 # %%
-conf = E.confirmatory(scores, P)
-vr.artifacts.write_table(conf, RUN, "ethics_confirmatory", index=False)
-conf.round(4)
+ep = E.endpoint(scores, P)
+vr.artifacts.write_table(ep, RUN, "ethics_endpoint", index=False)
+fig = vr.plots.endpoint_forest(ep, title=f"Degradation endpoint per pair and dataset ({CI:.0%} paired item-bootstrap "
+                                         "intervals)", label_of={p.id: p.label for p in vr.design.pairs(P)})
+vr.plots.save(fig, RUN, "ethics_endpoint")
+display(Markdown(vr.analyses.degradation.summary(ep)))
+ep.round(4)
+
+# %% [markdown]
+# The secondary analysis: a logistic GEE `y ~ aligned * corrupted` per pair and dataset on every
+# condition, clustered on the item (exchangeable working correlation, bias-reduced robust SEs).
+# `aligned:corrupted` below 0: the aligned model loses more, in log-odds.
+
+# %%
+gee = E.endpoint_gee(scores, P)
+vr.artifacts.write_table(gee, RUN, "ethics_endpoint_gee", index=False)
+gee.round(4)
+
+# %% [markdown]
+# ### Level differences (descriptive)
+#
+# The difference in corrupted accuracy level, d_i = mean over corruptions and severities of
+# (Y_aligned - Y_base), with a sign-flip test. This is what a Rel. mCE below or above 1 mostly
+# reflects, and it is dominated by clean accuracy: a model that is better on clean images is better
+# here whatever its robustness. Reported, not used to judge robustness.
+
+# %%
+level = E.level_differences(scores, P)
+vr.artifacts.write_table(level, RUN, "ethics_level", index=False)
+level.round(4)
 
 # %% [markdown]
 # ### Exploratory family: every cell (exact McNemar, BH)
@@ -129,14 +158,16 @@ vr.artifacts.write_table(gran, RUN, "ethics_table2_granularity", index=False)
 gran[~gran["consistent_with_stated_n"]]
 
 # %% [markdown]
-# ## 4. Mixed-effects model beside the GEE
+# ## 4. The GEE beside a mixed-effects model
 #
-# Per pair and dataset, corrupted rows: logit P(correct) = aligned x sev_c + corruption, with a random
-# item intercept in the Bayesian mixed model (`BinomialBayesMixedGLM.fit_vb`) and an exchangeable
-# working correlation in the GEE. Caveats: VB gives an approximate posterior (mean, SD, z = mean/SD), not
-# a frequentist test; its effects are conditional on the item and larger than GEE's population-averaged
-# ones, so compare signs and z, not sizes; priors N(0, 2^2) matter at small n; perfect separation is
-# regularised, not removed.
+# Per pair and dataset, corrupted rows: logit P(correct) = aligned x sev_c + corruption. The GEE leads
+# (population-averaged, exchangeable working correlation clustered on the item, robust SEs); the
+# Bayesian mixed model (`BinomialBayesMixedGLM.fit_vb`) is the secondary fit, with a random item
+# intercept **and item slopes for `aligned` and `aligned:sev_c`**: without the slopes, items that differ
+# in how alignment affects them count as replicates of one effect and its z is inflated. Caveats: VB
+# gives an approximate posterior (mean, SD, z = mean/SD), not a frequentist test; its effects are
+# conditional on the item and larger than GEE's population-averaged ones, so compare signs and z, not
+# sizes; priors N(0, 2^2) matter at small n; perfect separation is regularised, not removed.
 
 # %%
 mixed = E.mixed_models(scores, P)

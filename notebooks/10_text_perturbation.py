@@ -84,7 +84,10 @@ pooled[["model", "dataset", "image", "n", "acc_none", "acc_mislead", "acc_truthf
 # ## The 2x2: image corruption x misleading text
 #
 # A_IT with I = 1 for a corrupted image and T = 1 for the misleading line;
-# Int = (A11 - A10) - (A01 - A00) is negative when the caption hurts more on a corrupted image.
+# Int = (A11 - A10) - (A01 - A00) is negative when the caption hurts more on a corrupted image. T = 0 is
+# reported two ways (column `reference`): the **truthful** line, so that the contrast isolates the
+# misleading *content*, and **no line**, so that it measures a caption line at all (a truthful line can
+# cost a model as much as a wrong one). Pooled over datasets, the GEE has a dataset term.
 # The interval is a paired item bootstrap of item-level contrasts; the GEE column is the same
 # interaction on the log-odds scale (`y ~ img * text`, clustered by item), which does not depend on
 # how close the cells are to the floor. Cells where every answer is right or every one wrong have no
@@ -105,8 +108,9 @@ vr.plots.save(fig, RUN, "figure_text_2x2")
 # ## The paper's hypothesis, tested: does the aligned model lean on text more when the image is worse?
 #
 # Per pair: Int(aligned) - Int(base) over the items both models answered, with a paired bootstrap
-# interval and a sign-flip p-value. The section 4.6 explanation predicts a **negative** value (the
-# aligned model's caption damage grows more under corruption).
+# interval and a sign-flip p-value, against each reference. The section 4.6 explanation predicts a
+# **negative** value (the aligned model's caption damage grows more under corruption); against the
+# truthful line it is about misleading content, which is what the explanation is about.
 
 # %%
 tw = T.three_way(t, P)
@@ -117,8 +121,8 @@ tw.round(3)
 pooled3 = tw[tw["dataset"] == T.ALL]
 for r in pooled3.itertuples():
     side = ("supports" if r.ci_hi < 0 else "contradicts" if r.ci_lo > 0 else "neither supports nor contradicts")
-    print(f"{r.label}: Int(aligned) - Int(base) = {r.diff:+.3f} [{r.ci_lo:+.3f}, {r.ci_hi:+.3f}], "
-          f"p = {r.p_sign_flip:.3f}: {side} the hypothesis")
+    print(f"{r.label}, against {r.reference}: Int(aligned) - Int(base) = {r.diff:+.3f} [{r.ci_lo:+.3f}, "
+          f"{r.ci_hi:+.3f}], p = {r.p_sign_flip:.3f}: {side} the hypothesis")
 
 # %% [markdown]
 # **Reading the demo.** The zoo's models never saw a caption or hint line in training, so *any* line is

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from vlmrobust import params
-from vlmrobust.analyses import claims
+from vlmrobust.analyses import claims, ledger
 
 # id -> the verdict the paper's own printed tables give (the same on every machine)
 PINNED = {
@@ -49,11 +49,11 @@ def test_the_reversal_p_range_straddles_alpha_at_n50_and_cannot_reach_it_at_n10(
 
 def test_decision_rules_by_hand():
     assert claims.min_significant_n(0.1) == 60  # 6 items one way (2 x 0.5^6 < 0.05) of 60 = 0.1
-    assert claims._direction_status(0.01, 0.2, True) == "supported"
-    assert claims._direction_status(-0.2, -0.01, True) == "contradicted"
-    assert claims._direction_status(-0.1, 0.2, True) == "not decidable"
+    assert ledger._direction_status(0.01, 0.2, True) == "supported"
+    assert ledger._direction_status(-0.2, -0.01, True) == "contradicted"
+    assert ledger._direction_status(-0.1, 0.2, True) == "not decidable"
     # an interval of half-width 0.1 around 0.05 at n = 100 excludes 0 at n = 100 x (0.1 / 0.05)^2 = 400
-    assert claims._n_for_interval(0.05, -0.05, 0.15, 100).startswith("n ~ 400")
+    assert ledger._n_for_interval(0.05, -0.05, 0.15, 100).startswith("n ~ 400")
 
 
 def test_the_demo_ledger_answers_every_row_with_a_status_and_evidence():
@@ -62,7 +62,7 @@ def test_the_demo_ledger_answers_every_row_with_a_status_and_evidence():
                         "n_items": 400, "p_holm": float("nan")},
                        {"pair": "Z1", "dataset": "pooled", "estimate": 0.05, "ci_lo": 0.02, "ci_hi": 0.08,
                         "n_items": 400, "p_holm": float("nan")}])
-    out = claims.ledger({"ethics_endpoint": ep}, p)
+    out = ledger.ledger({"ethics_endpoint": ep}, p)
     assert set(out["paper_status"]) | set(out["run_status"]) <= set(claims.STATUSES)
     assert out["run_evidence"].str.len().gt(0).all() and len(out) >= 14
     row = out.set_index("id").loc["T4-P1"]  # P1 "improves"; its demo analogue Z1's interval is above 0

@@ -60,12 +60,6 @@ def test_logit_outcome_argmax_and_ties():
     assert np.isnan(y) and not tie  # excluded, never imputed
 
 
-def test_format_loss_fixed_rule():
-    assert C.format_loss_fixed(0.05, -0.01, 0.1)  # interval holds 0
-    assert C.format_loss_fixed(0.015, 0.01, 0.03)  # at most 0.02
-    assert not C.format_loss_fixed(0.07, 0.03, 0.12)
-
-
 def test_masked_bootstrap_without_mask_matches_metrics_point(tiny_scores):
     """The controlled views' bootstrap computes the same statistic as metrics.relative_mce: with every
     cell kept its intervals must bracket the metrics point value."""
@@ -149,4 +143,27 @@ def test_item_table_and_interaction_table_reproduce_the_cells():
     assert it["int"] == pytest.approx(-0.1)
     assert it["int_lo"] <= -0.1 <= it["int_hi"]
     # item-level contrasts average to the same interaction
-    assert T.item_contrasts(t).mean() == pytest.approx(-0.1)
+    assert T.item_contrasts(t, T.NONE).mean() == pytest.approx(-0.1)
+    assert it["reference"] == T.REFERENCES[T.NONE]  # no truthful variant in this run: only the line reference
+
+
+def test_the_misleading_content_is_measured_against_the_truthful_line():
+    """A model hurt by any caption line alike (truthful as much as misleading) has a line effect
+    against none, and no content effect against truthful."""
+    rows = []
+    for i in range(20):
+        for img, sev in (("none", 0), ("blur", 5)):
+            none = 1.0 if i < (16 if img == "none" else 10) else 0.0
+            line = 1.0 if i < (12 if img == "none" else 4) else 0.0  # a line costs 4 clean, 6 corrupted
+            for variant, score in (("concise", none), ("mislead", line), ("truthful", line)):
+                rows.append({"model": "m", "dataset": "synth-spatial", "sample_id": f"s{i}", "corruption": img,
+                             "severity": sev, "prompt_variant": variant, "score": score, "response": "x",
+                             "parsed": None, "claim": "left", "option_letters": None, "option_probs": None,
+                             "answer": "right"})
+    t = T.item_table(pd.DataFrame(rows))
+    params = {"analysis": {"bootstrap": 200, "ci": 0.95}, "seed": 0, "pairs": {}, "models": {}}
+    it = T.interaction_table(t, params).set_index("reference")
+    assert it.loc[T.REFERENCES[T.NONE], "int"] == pytest.approx(-0.1)  # (4 - 10 - (12 - 16)) / 20
+    assert it.loc[T.REFERENCES[T.TRUTHFUL], "int"] == pytest.approx(0.0)  # the content itself costs nothing
+    eff = T._effects_row(t[t["severity"] == 0], 200, 0, 0.95)
+    assert eff["d_mislead_vs_truthful"] == 0 and eff["d_mislead"] == pytest.approx(-0.2)

@@ -161,13 +161,17 @@ def test_severity_and_ethics_outputs(smoke_run):
     assert len(scan) == 3 * 4 * 4  # pairs x datasets x pilot corruptions
     paper6 = pd.read_csv(run_dir / "tables" / "paper_table6_arrows.csv")
     assert paper6.loc[(paper6["corruption"] == "defocus_blur") & (paper6["severity"] == 5), "arrow"].item() == "↓"
-    for t in ("severity_power", "ethics_confirmatory", "ethics_mcnemar", "ethics_power", "ethics_mixed",
-              "ethics_subgroups", "ethics_table2_granularity"):
+    for t in ("severity_power", "ethics_endpoint", "ethics_endpoint_gee", "ethics_level", "ethics_mcnemar",
+              "ethics_power", "ethics_mixed", "ethics_subgroups", "ethics_table2_granularity"):
         assert (run_dir / "tables" / f"{t}.csv").exists(), t
-    conf = pd.read_csv(run_dir / "tables" / "ethics_confirmatory.csv")
-    assert len(conf) == 3 * 4 and (conf["p_holm"] >= conf["p_signflip"] - 1e-12).all()
+    ep = pd.read_csv(run_dir / "tables" / "ethics_endpoint.csv")
+    fam = ep[ep["dataset"] != "pooled"]
+    assert len(fam) == 3 * 4 and (fam["p_holm"] >= fam["p"] - 1e-12).all() and (ep["dataset"] == "pooled").sum() == 3
+    mixed = pd.read_csv(run_dir / "tables" / "ethics_mixed.csv")
+    assert list(mixed.columns[3:6]) == ["gee_coef", "gee_se", "gee_z"]  # the GEE leads
+    assert mixed["vb_random"].dropna().str.contains("item:aligned sd").all()  # item slopes in the mixed model
     for fig in ("figure5_severity_curves", "figure7_severity_pair", "severity_reversal_forest",
-                "severity_power_curve", "ethics_mde_curves", "figure_ethics_subgroups"):
+                "severity_power_curve", "ethics_endpoint", "ethics_mde_curves", "figure_ethics_subgroups"):
         assert (run_dir / "figures" / f"{fig}.png").exists(), fig
 
 

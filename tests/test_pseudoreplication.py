@@ -72,3 +72,31 @@ def test_the_label_swap_draws_one_sign_per_item_across_corruptions():
     counts = severity.label_swap_counts(pd.DataFrame(rows), p, n_perm=400)
     assert counts[0] == 2  # observed: +0.5 at severity 1 and -0.5 at 5 in both corruptions
     assert set(np.unique(counts[1:])) <= {0, 2}
+
+
+# --- the mixed model: item slopes for the terms that vary within items -------------------------------
+
+def test_item_slopes_bring_the_mixed_models_z_back_to_the_gees():
+    """Items differ in how alignment affects them (a random item slope, mean 0) and there is no true
+    aligned x severity effect: an intercept-only mixed model counts the item x condition answers as
+    replicates of one effect and its z overshoots the GEE's (clustered on the item); with item slopes
+    it does not."""
+    rng = np.random.default_rng(0)
+    rows = []
+    for i in range(100):
+        u, b = rng.normal(0, 1), rng.normal(0, 1.5)
+        for a in (0, 1):
+            for s in (1, 3, 5):
+                for c in ("gaussian_noise", "defocus_blur"):
+                    p = 1 / (1 + np.exp(-(u + a * b - 0.2 * (s - 3))))
+                    rows.append({"item": f"i{i}", "aligned": a, "sev_c": s - 3, "corruption": c,
+                                 "y": int(rng.random() < p)})
+    df = pd.DataFrame(rows)
+    formula, term = "y ~ aligned * sev_c + C(corruption)", "aligned:sev_c"
+    gee = stats.gee_interaction(df, formula, term)
+    z_gee = gee["coef"] / gee["se"]
+    z_flat = stats.mixed_vb(df, formula, [term]).iloc[0]["z_approx"]
+    z_slopes = stats.mixed_vb(df, formula, [term], slopes=("aligned", "aligned:sev_c")).iloc[0]
+    assert abs(z_flat) > abs(z_gee) + 0.5
+    assert abs(z_slopes["z_approx"]) <= abs(z_gee) + 0.25
+    assert "item:aligned sd" in z_slopes["random"] and "item:aligned:sev_c sd" in z_slopes["random"]

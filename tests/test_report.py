@@ -30,7 +30,7 @@ def test_page_is_self_contained():
 def test_report_shows_an_empty_table_instead_of_failing(tmp_path, monkeypatch):
     from vlmrobust import params
     from vlmrobust.report.build import _run_side
-    from vlmrobust.report.section import Section
+    from vlmrobust.analyses.section import Section
 
     (tmp_path / "t").mkdir()
     (tmp_path / "t" / "empty.csv").write_text("\n")

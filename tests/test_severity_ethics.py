@@ -84,9 +84,9 @@ def test_label_swap_null_counts_reversals():
     assert null["observed_reversals"] == 1 and 0 <= null["null_mean"] < 1
 
 
-def test_confirmatory_and_pooled_tests():
+def test_level_differences_and_pooled_tests():
     p = _params()
-    conf = ethics.confirmatory(_scores(), p).iloc[0]
+    conf = ethics.level_differences(_scores(), p).iloc[0]
     # d_i = mean over the two severities of (a - b): items (1 + -1)/2 = 0, (0 + 0)/2 = 0, 0, (1 + 0)/2 = 0.5
     assert conf["mean_diff"] == pytest.approx(0.125) and conf["direction"] == "aligned better"
     assert conf["p_signflip"] == pytest.approx(1.0) and conf["p_holm"] == pytest.approx(1.0)

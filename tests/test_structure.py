@@ -189,3 +189,8 @@ def test_the_library_block_check_ignores_prose(monkeypatch, tmp_path):
     block = _readme_library_block()
     assert re.search(r"(^|\s{2})paths/?\s{2,}\S", block, re.M)
     assert not re.search(r"(^|\s{2})params/?\s{2,}\S", block, re.M)
+
+
+def test_the_report_depends_on_the_analyses_never_the_reverse():
+    reach = _closure(import_graph(), "vlmrobust.analyses")
+    assert not any(m.startswith("vlmrobust.report") for m in reach), sorted(m for m in reach if "report" in m)

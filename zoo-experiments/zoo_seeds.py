@@ -122,7 +122,8 @@ def main(argv: list[str] | None = None) -> int:
         facts[seed] = {"dir": zdir, "config_hash": info["config_hash"], "reused": trained,
                        "training_seconds": info["seconds_total"], "seconds_with_goal_check": round(time.perf_counter() - t, 1),
                        "weights": {s: v["weights"] for s, v in info["stages"].items()}, "probe": info["vision"]["probe"]}
-        print(f"seed {seed}: {int(g['met'].sum())} of {len(g)} goals met ({zdir})", flush=True)
+        judged = g[g["kind"] == "goal"]
+        print(f"seed {seed}: {int(judged['met'].sum())} of {len(judged)} goals met ({zdir})", flush=True)
         ranges = write(out, goal_rows, control_rows, lost_rows, facts, endpoint_rows)  # after every seed: kept if interrupted
     with pd.option_context("display.width", 200, "display.max_colwidth", 90):
         print(ranges.round(3).to_string())

@@ -41,6 +41,7 @@ NEEDS = {  # notebook number -> the artifacts it reads (ZOO only when the run ha
     "07": (SAMPLES, SCORES),
     "08": (SAMPLES, SCORES),
     "10": (PREDICTIONS, SCORES),
+    "11": (SCORES,),
 }
 
 

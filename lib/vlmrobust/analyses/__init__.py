@@ -1,5 +1,6 @@
 """One module per analysis notebook: scores in, tidy frames out (the notebooks show and narrate).
 
+- ``section``    what an analysis declares for the run report (a leaf; the report imports it)
 - ``outcomes``   item-level outcomes of a pair lined up for paired statistics (shared)
 - ``degradation`` the confirmatory endpoint: accuracy lost to corruption, base minus aligned, per item
                  (notebooks 00 and 07)
@@ -13,8 +14,10 @@
 - ``ethics``     notebook 07: intervals, paired tests and their families, power and noise band,
                  mixed model beside GEE, subgroups, Table 2's granularity
 - ``text_perturbation``  notebook 10: misleading text in the prompt, alone and with corruption
+- ``claims``     notebook 11: every claim of the paper with its verdict from the printed tables
+- ``ledger``     notebook 11: the claim ledger, the run's verdict beside the paper's
 """
 
-from . import ce_tables, confound, degradation, ethics, outcomes, probit, severity, structure, text_perturbation
+from . import ce_tables, claims, confound, degradation, ethics, ledger, outcomes, probit, severity, structure, text_perturbation
 
-__all__ = ["ce_tables", "confound", "degradation", "ethics", "outcomes", "probit", "severity", "structure", "text_perturbation"]
+__all__ = ["ce_tables", "claims", "confound", "degradation", "ethics", "ledger", "outcomes", "probit", "severity", "structure", "text_perturbation"]

@@ -16,7 +16,7 @@ from .. import metrics
 from ..corruptions import CLEAN
 from ..data import PAPER_NAMES
 from ..design import is_paper_configuration, label, main_scores, pairs, run_models
-from ..report.section import Section
+from .section import Section
 
 REPORT = [
     Section(2, "Table 2 / Figure 2: clean accuracy", "03_scoring",

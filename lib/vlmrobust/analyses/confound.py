@@ -11,11 +11,14 @@ measures the wrong thing. This module asks four questions of a run:
    normalisation on hub open-ended sets [P], a parsed letter for MCQ; logit: the letters hold at
    least ``LETTER_MASS_MIN`` of the next-token distribution (MCQ).
 2. ``verbosity_ab``: the paper's C2. Accuracy with the concise instruction against without it
-   (``plain``), paired exact McNemar per model; how the base-aligned gap moves between the two
+   (``plain``), a sign-flip test of the per-item difference per model (conditions averaged within
+   the item); how the base-aligned gap moves between the two
    (``did = G_plain - G_concise``, item bootstrap; the paper does not say which direction
    "inflates", so the sign is reported); a lenient containment score beside the strict one and
    the format loss ``FL = lenient - strict``. The fix "removes the mismatch" when the aligned
-   model's FL under concise has an interval containing 0 or is at most ``FL_TOLERANCE``.
+   model's FL under concise is equivalent to 0: its 90 % interval inside [-m, m], with
+   m = ``analysis.equivalence_margin`` (two one-sided tests; an interval that only contains 0 is not
+   enough).
 3. ``denominator_sensitivity``: eq. 1's denominator E_b = sum_s (1 - acc_b,s) tends to its
    ceiling S as the base nears the floor, so CE = E_a / E_b tends to the aligned model's mean
    corrupted error (bounded, favouring the aligned model mechanically), while the clean-subtracted
@@ -39,9 +42,9 @@ from ..corruptions import CLEAN
 from ..data import DATASETS
 from ..design import MAIN_VARIANT, label, pairs
 from ..prompts import VARIANTS
-from ..report.section import Section
+from .section import Section
 from ..scoring import contains_answer, normalize_vqa
-from ..stats import bootstrap_mean, mcnemar_exact, paired_counts, wilson
+from ..stats import bootstrap_mean, sign_flip, tost_bootstrap, wilson
 from .outcomes import binary_scores
 
 REPORT = [
@@ -55,7 +58,6 @@ REPORT = [
 
 MAX_WORDS = 3  # hub open-ended answers in format: 1-3 words after VQA normalisation [P]
 LETTER_MASS_MIN = 0.5  # MCQ in format by logits: the letters hold at least half the next-token mass [P]
-FL_TOLERANCE = 0.02  # a format loss at most this large counts as removed
 FLOOR_HEADROOM = 0.10  # flag a base whose mean corrupted accuracy 1 - E_b / S is below this
 N_MIN = 5  # joint-compliance cells with fewer items are NaN and their corruption is excluded
 
@@ -127,16 +129,19 @@ def _variant_pair(f: pd.DataFrame, model: str, dataset: str) -> pd.DataFrame:
     return c.join(p, lsuffix="_c", rsuffix="_p", how="inner").reset_index()
 
 
-def format_loss_fixed(fl_concise_aligned: float, ci_lo: float, ci_hi: float) -> bool:
-    """Does the concise prompt remove the aligned model's format loss (interval holds 0, or FL <= 0.02)?"""
-    return bool((ci_lo <= 0 <= ci_hi) or fl_concise_aligned <= FL_TOLERANCE)
-
-
 def verbosity_ab(f: pd.DataFrame, params: dict) -> pd.DataFrame:
-    """Per pair, dataset (with both variants) and image (clean; corrupted pooled): each model's
-    concise and plain accuracy, the paired McNemar p of the difference, lenient accuracy and format
-    loss; the gap G_v = acc_a,v - acc_b,v per variant and did = G_plain - G_concise (bootstrap)."""
+    """Per pair, dataset (with both variants) and image (clean; the corrupted conditions together):
+    each model's concise and plain accuracy, a sign-flip test of the per-item difference (one value per
+    item: its conditions are averaged first, never counted as separate observations), lenient accuracy
+    and the format loss FL = lenient - strict with its interval; the gap G_v = acc_a,v - acc_b,v per
+    variant and did = G_plain - G_concise (bootstrap).
+
+    "The fix removes the format loss" is an equivalence claim, tested by two one-sided tests: the 90 %
+    interval of the aligned model's FL under the concise prompt must lie inside
+    [-analysis.equivalence_margin, +margin] (``fl_equivalent_a``). ``n`` counts items, ``rows`` the
+    item x condition answers averaged inside them."""
     a, seed = params["analysis"], params["seed"]
+    margin = a["equivalence_margin"]
     rows = []
     both = [d for d in params["benchmark"]["datasets"] if d in params["inference"]["concise_datasets"]
             and "plain" in params["inference"]["prompt_variants"]]
@@ -148,25 +153,26 @@ def verbosity_ab(f: pd.DataFrame, params: dict) -> pd.DataFrame:
             for image, sub in (("clean", j[j["severity"] == 0]), ("corrupted", j[j["severity"] > 0])):
                 if sub.empty:
                     continue
-                row = {"pair": pair.id, "dataset": ds, "image": image, "n": len(sub)}
+                per_item = sub.groupby("sample_id")
+                row = {"pair": pair.id, "dataset": ds, "image": image, "n": per_item.ngroups, "rows": len(sub)}
                 for r, t in (("base", "b"), ("aligned", "a")):
-                    _, b10, b01, _ = paired_counts(sub[f"y_c_{t}"], sub[f"y_p_{t}"])
-                    fl = (sub[f"lenient_c_{t}"] - sub[f"y_c_{t}"]).groupby(sub["sample_id"]).mean()
-                    bt = bootstrap_mean(fl.to_numpy(), a["bootstrap"], seed, a["ci"])
+                    d_verb = (sub[f"y_c_{t}"] - sub[f"y_p_{t}"]).groupby(sub["sample_id"]).mean().to_numpy()
+                    fl = (sub[f"lenient_c_{t}"] - sub[f"y_c_{t}"]).groupby(sub["sample_id"]).mean().to_numpy()
+                    bt = bootstrap_mean(fl, a["bootstrap"], seed, a["ci"])
+                    tost = tost_bootstrap(fl, margin, a["bootstrap"], seed)
                     row.update({f"acc_concise_{t}": sub[f"y_c_{t}"].mean(), f"acc_plain_{t}": sub[f"y_p_{t}"].mean(),
-                                f"d_verb_{t}": sub[f"y_c_{t}"].mean() - sub[f"y_p_{t}"].mean(),
-                                f"p_verb_{t}": mcnemar_exact(b10, b01),
+                                f"d_verb_{t}": d_verb.mean(), f"p_verb_{t}": sign_flip(d_verb, 10000, seed),
                                 f"lenient_plain_{t}": sub[f"lenient_p_{t}"].mean(),
                                 f"fl_plain_{t}": (sub[f"lenient_p_{t}"] - sub[f"y_p_{t}"]).mean(),
                                 f"fl_concise_{t}": bt["estimate"], f"fl_concise_{t}_lo": bt["ci_lo"],
-                                f"fl_concise_{t}_hi": bt["ci_hi"]})
+                                f"fl_concise_{t}_hi": bt["ci_hi"], f"fl_tost_lo_{t}": tost["ci_lo"],
+                                f"fl_tost_hi_{t}": tost["ci_hi"], f"fl_equivalent_{t}": tost["equivalent"]})
                 d = ((sub["y_p_a"] - sub["y_p_b"]) - (sub["y_c_a"] - sub["y_c_b"])).groupby(sub["sample_id"]).mean()
                 bt = bootstrap_mean(d.to_numpy(), a["bootstrap"], seed, a["ci"])
                 row.update({"gap_concise": row["acc_concise_a"] - row["acc_concise_b"],
                             "gap_plain": row["acc_plain_a"] - row["acc_plain_b"],
                             "did": bt["estimate"], "did_lo": bt["ci_lo"], "did_hi": bt["ci_hi"],
-                            "fix_removes_format_loss": format_loss_fixed(row["fl_concise_a"], row["fl_concise_a_lo"],
-                                                                         row["fl_concise_a_hi"])})
+                            "tost_margin": margin, "fix_removes_format_loss": row["fl_equivalent_a"]})
                 rows.append(row)
     return pd.DataFrame(rows)
 

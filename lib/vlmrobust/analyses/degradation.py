@@ -98,3 +98,18 @@ def endpoint(scores: pd.DataFrame, pairs, n_boot: int = 2000, seed: int = 0, ci:
         out.loc[family, "p_holm"] = stats.adjust(out.loc[family, "p"].to_numpy(), "holm")
     out["direction"] = [direction(lo, hi) for lo, hi in zip(out["ci_lo"], out["ci_hi"])]
     return out[COLUMNS]
+
+
+def summary(ep: pd.DataFrame) -> str:
+    """The endpoint in sentences, generated from the table (so the narration cannot drift from it)."""
+    lines = []
+    for pid, g in ep.groupby("pair", sort=False):
+        tasks = g[g["dataset"] != POOLED]
+        pooled = g[g["dataset"] == POOLED]
+        above, below = int((tasks["ci_lo"] > 0).sum()), int((tasks["ci_hi"] < 0).sum())
+        holm = int((tasks["p_holm"] < 0.05).sum())
+        head = (f"pooled {pooled['estimate'].iloc[0]:+.3f} [{pooled['ci_lo'].iloc[0]:+.3f}, "
+                f"{pooled['ci_hi'].iloc[0]:+.3f}]; " if len(pooled) else "")
+        lines.append(f"- **{pid}** ({g['base'].iloc[0]} vs {g['aligned'].iloc[0]}): {head}interval above 0 on "
+                     f"{above} of {len(tasks)} datasets, below 0 on {below}; Holm-adjusted p < 0.05 on {holm}.")
+    return "\n".join(lines)

@@ -1,11 +1,14 @@
 """Notebook 07, ethics statistics: what the run's numbers can and cannot support.
 
-Every accuracy with its Wilson interval; paired exact tests per cell with the two families the
-paper's claims need (Holm on the confirmatory one: one test per pair and dataset, carrying the
-direction of a Table 4 cell; BH on the exploratory one: every cell); what n items can detect
-(the paper's "differences of +-0.1 are within the noise band"); a mixed-effects model beside the
-GEE; subgroup disaggregation with Cochran's Q and the worst group; and the finding that the
-paper's Table 2 contradicts its own stated n. Methods: docs/methods.md section 6.
+The confirmatory family is the degradation endpoint (``analyses.degradation``: accuracy lost to
+corruption, base minus aligned, per item; Holm over pair x dataset), with a GEE of
+``y ~ aligned * corrupted`` clustered on the item as its secondary analysis. Around it: every
+accuracy with its Wilson interval; the difference in corrupted accuracy level per pair and dataset
+(descriptive: clean accuracy dominates it, so it is not a test of robustness); exact tests per cell
+(exploratory, BH); what n items can detect (the paper's "differences of +-0.1 are within the noise
+band"); a mixed-effects model with item slopes beside the GEE; subgroup disaggregation with
+Cochran's Q and the worst group; and the finding that the paper's Table 2 contradicts its own
+stated n. Methods: docs/methods.md sections 1 and 6.
 """
 
 from __future__ import annotations
@@ -17,16 +20,18 @@ import pandas as pd
 
 from .. import metrics, stats
 from ..design import main_scores, pairs
-from ..report.section import Section
+from .section import Section
 from .outcomes import is_soft, long_form, paired
 
 REPORT = [
     Section(50, "Section 5: ethics statistics", "07_ethics_stats",
-            "Confirmatory tests (Holm), what n can detect, the paper's Table 2 against its stated n, the mixed model "
-            "beside the GEE, subgroups; the exploratory cell tests (BH) last.",
-            tables=("ethics_confirmatory", "ethics_power", "ethics_table2_granularity", "ethics_mixed",
-                    "ethics_subgroup_heterogeneity", "ethics_pooled_severity", "ethics_mcnemar"),
-            figures=("ethics_mde_curves", "figure_ethics_subgroups")),
+            "The confirmatory endpoint (degradation, Holm) and its GEE, what n can detect, the paper's Table 2 against "
+            "its stated n, the mixed model beside the GEE, subgroups; level differences and the exploratory cell "
+            "tests (BH) last.",
+            tables=("ethics_endpoint", "ethics_endpoint_gee", "ethics_power", "ethics_table2_granularity",
+                    "ethics_mixed", "ethics_subgroup_heterogeneity", "ethics_level", "ethics_pooled_severity",
+                    "ethics_mcnemar"),
+            figures=("ethics_endpoint", "ethics_mde_curves", "figure_ethics_subgroups")),
 ]
 
 SMALL_GROUP = 20
@@ -80,10 +85,39 @@ def pooled_severity_tests(scores: pd.DataFrame, params: dict) -> pd.DataFrame:
     return t
 
 
-def confirmatory(scores: pd.DataFrame, params: dict) -> pd.DataFrame:
-    """One test per pair and dataset (the family a Table 4 cell belongs to): sign-flip on
-    d_i = mean over corruptions and severities of (Y_a - Y_b), Holm-adjusted across the family.
-    ``direction``: which model has fewer corrupted errors (what a Rel. mCE below or above 1 claims)."""
+def endpoint(scores: pd.DataFrame, params: dict) -> pd.DataFrame:
+    """The confirmatory family: the degradation endpoint per pair x dataset (Holm), pooled rows beside."""
+    from .degradation import endpoint as degradation_endpoint
+
+    a = params["analysis"]
+    return degradation_endpoint(scores, pairs(params), n_boot=a["bootstrap"], seed=params["seed"], ci=a["ci"])
+
+
+def endpoint_gee(scores: pd.DataFrame, params: dict) -> pd.DataFrame:
+    """The endpoint's secondary analysis: logistic GEE ``y ~ aligned * corrupted`` per pair x dataset on
+    every condition (clean and corrupted), exchangeable working correlation clustered on the item,
+    bias-reduced robust SEs. ``aligned:corrupted`` < 0: the aligned model loses more (in log-odds)."""
+    rows = []
+    for p in pairs(params):
+        for d in params["benchmark"]["datasets"]:
+            m, dropped = paired(scores, p, d)
+            if m.empty:
+                continue
+            df = long_form(m)
+            df["corrupted"] = (df["severity"] > 0).astype(int)
+            g = stats.gee_interaction(df, "y ~ aligned * corrupted", "aligned:corrupted",
+                                      separation_by=["aligned", "corrupted"])
+            rows.append({"pair": p.id, "dataset": d, "items": df["item"].nunique(), "rows": len(df),
+                         "log_odds": g["coef"], "se": g["se"], "z": g["coef"] / g["se"] if g["se"] else np.nan,
+                         "p": g["p"], "status": g["status"]})
+    return pd.DataFrame(rows)
+
+
+def level_differences(scores: pd.DataFrame, params: dict) -> pd.DataFrame:
+    """Descriptive, not a test of robustness: per pair and dataset, the difference in corrupted accuracy
+    level d_i = mean over corruptions and severities of (Y_a - Y_b) (one value per item), with a
+    sign-flip p and Holm. Clean accuracy dominates it: a model better on clean images is better here
+    whatever its robustness (the degradation endpoint removes that)."""
     rows = []
     for p in pairs(params):
         for d in params["benchmark"]["datasets"]:
@@ -106,10 +140,16 @@ def noise_band(ns=(10, 50, 500)) -> pd.DataFrame:
     return stats.mde_table(ns)
 
 
+SLOPES = ("aligned", "aligned:sev_c")  # item random slopes of the mixed model: the terms that vary within items
+
+
 def mixed_models(scores: pd.DataFrame, params: dict) -> pd.DataFrame:
-    """Per pair and dataset, corrupted rows: logit P(correct) = aligned * sev_c + C(corruption) (+ an item
-    intercept): the Bayesian mixed model (VB) beside the GEE (population-averaged, robust SEs). sev_c is the
-    severity centred on the run's mean severity; soft scores are binarised. Seconds per fit are recorded."""
+    """Per pair and dataset, corrupted rows: logit P(correct) = aligned * sev_c + C(corruption). The GEE
+    (population-averaged, clustered on the item, robust SEs) leads; the Bayesian mixed model (VB) is
+    the secondary fit, with an item intercept and item slopes for ``aligned`` and ``aligned:sev_c``
+    (``SLOPES``): without them, items that differ in how alignment affects them count as replicates
+    of one effect and its z is inflated. sev_c is the severity centred on the run's mean severity; soft
+    scores are binarised. Seconds per fit are recorded."""
     terms = ["aligned", "sev_c", "aligned:sev_c"]
     formula = "y ~ aligned * sev_c + C(corruption)"
     rows = []
@@ -117,24 +157,25 @@ def mixed_models(scores: pd.DataFrame, params: dict) -> pd.DataFrame:
         for d in params["benchmark"]["datasets"]:
             m, _ = paired(scores, p, d, corrupted_only=True)
             if m.empty or m["severity"].nunique() < 2:
-                rows += [{"pair": p.id, "dataset": d, "term": t, "status": "fewer than two severities"} for t in terms]
+                rows += [{"pair": p.id, "dataset": d, "term": t, "gee_status": "fewer than two severities"}
+                         for t in terms]
                 continue
             df = long_form(m)
             df["sev_c"] = df["severity"] - df["severity"].mean()
             t0 = time.perf_counter()
-            vb = stats.mixed_vb(df, formula, terms)
-            t_vb = time.perf_counter() - t0
-            t0 = time.perf_counter()
             gee = stats.gee_interaction(df, formula, "aligned:sev_c", separation_by=["aligned"])
             t_gee = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            vb = stats.mixed_vb(df, formula, terms, slopes=SLOPES)
+            t_vb = time.perf_counter() - t0
             coefs = gee.get("coefs", {})
             for r in vb.itertuples():
                 g_coef, g_se = coefs.get(r.term, (np.nan, np.nan))
-                rows.append({"pair": p.id, "dataset": d, "term": r.term, "vb_mean": r.post_mean, "vb_sd": r.post_sd,
-                             "vb_z": r.z_approx, "gee_coef": g_coef, "gee_se": g_se,
-                             "gee_z": g_coef / g_se if g_se else np.nan, "items": df["item"].nunique(),
-                             "rows": len(df), "vb_status": r.status, "gee_status": gee["status"],
-                             "seconds_vb": round(t_vb, 2), "seconds_gee": round(t_gee, 2)})
+                rows.append({"pair": p.id, "dataset": d, "term": r.term, "gee_coef": g_coef, "gee_se": g_se,
+                             "gee_z": g_coef / g_se if g_se else np.nan, "vb_mean": r.post_mean, "vb_sd": r.post_sd,
+                             "vb_z": r.z_approx, "vb_random": r.random, "items": df["item"].nunique(),
+                             "rows": len(df), "gee_status": gee["status"], "vb_status": r.status,
+                             "seconds_gee": round(t_gee, 2), "seconds_vb": round(t_vb, 2)})
     return pd.DataFrame(rows)
 
 

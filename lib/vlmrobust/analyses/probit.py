@@ -25,7 +25,7 @@ from scipy import stats as sps
 
 from ..corruptions import CLEAN
 from ..design import main_scores, pairs, run_models
-from ..report.section import Section
+from .section import Section
 from ..stats import wilson
 
 REPORT = [

@@ -17,7 +17,7 @@ import pandas as pd
 
 from .. import metrics, stats
 from ..design import Pair, label, main_scores, pairs
-from ..report.section import Section
+from .section import Section
 from .outcomes import is_soft, long_form, paired
 
 REPORT = [
@@ -193,30 +193,44 @@ def reversal_scan(scores: pd.DataFrame, params: dict) -> pd.DataFrame:
     return t
 
 
-def label_swap_null(scores: pd.DataFrame, params: dict, n_perm: int = 1000,
-                    threshold: float = REVERSAL_THRESHOLD) -> dict:
-    """How many descriptive reversals (|Delta| >= threshold at both ends, opposite signs) noise alone
-    makes: per item, base and aligned labels are swapped jointly across all conditions with
-    probability 1/2 (valid under the sharp null of exchangeable models), ``n_perm`` times."""
+def label_swap_counts(scores: pd.DataFrame, params: dict, n_perm: int = 1000,
+                      threshold: float = REVERSAL_THRESHOLD) -> np.ndarray:
+    """The number of descriptive reversals (|Delta| >= threshold at the lowest and highest severity,
+    opposite signs) over the run's pairs, datasets and corruptions: the observed count first, then one
+    per label swap. A swap exchanges the base and aligned labels of an item with probability 1/2, one
+    draw per item for **all** of its conditions (every corruption and severity), which is what the
+    sharp null of exchangeable models allows; a draw per corruption would treat an item's corruptions
+    as independent and understate the null's variance."""
     rng = np.random.default_rng(params["seed"])
-    observed, null = 0, np.zeros(n_perm)
+    counts = np.zeros(1 + n_perm)
     for p in pairs(params):
         for d in params["benchmark"]["datasets"]:
             m, _ = paired(scores, p, d, corrupted_only=True)
+            if m.empty:
+                continue
+            items = np.array(sorted(m["item"].unique()))
+            flips = np.vstack([np.ones(len(items)), rng.choice((1.0, -1.0), size=(n_perm, len(items)))])
             for _, g in m.groupby("corruption", sort=False):
                 sev = sorted(g["severity"].unique())
                 if len(sev) < 2:
                     continue
                 w = g.pivot_table(index="item", columns="severity", values=["s_a", "s_b"]).dropna()
                 diff = np.stack([w["s_a"][s] - w["s_b"][s] for s in (sev[0], sev[-1])], axis=1)  # items x 2
-                flips = rng.choice((1.0, -1.0), size=(n_perm, len(diff)))
-                delta = np.concatenate([diff.mean(0, keepdims=True), flips @ diff / len(diff)])  # (1 + B) x 2
+                f = flips[:, np.searchsorted(items, w.index.to_numpy())]  # each item's one sign, all corruptions
+                delta = f @ diff / len(diff)  # (1 + B) x 2
                 rev = (np.abs(delta) >= threshold - 1e-12).all(1) & (np.sign(delta[:, 0]) == -np.sign(delta[:, 1]))
-                observed += int(rev[0])
-                null += rev[1:]
-    return {"observed_reversals": observed, "null_mean": float(null.mean()),
+                counts += rev
+    return counts
+
+
+def label_swap_null(scores: pd.DataFrame, params: dict, n_perm: int = 1000,
+                    threshold: float = REVERSAL_THRESHOLD) -> dict:
+    """How many descriptive reversals noise alone makes (``label_swap_counts``), against the observed."""
+    counts = label_swap_counts(scores, params, n_perm, threshold)
+    observed, null = int(counts[0]), counts[1:]
+    return {"observed_reversals": observed, "null_mean": float(null.mean()), "null_sd": float(null.std(ddof=1)),
             "null_p95": float(np.quantile(null, 0.95)), "p_at_least_observed": float(np.mean(null >= observed)),
-            "threshold": threshold, "permutations": n_perm}
+            "threshold": threshold, "permutations": n_perm, "swap": "one sign per item, all its conditions"}
 
 
 PAPER_DEFOCUS = (0.2, 0.5, 0.5, 0.3)  # Table 6 defocus blur: B sev 1, A sev 1, B sev 5, A sev 5

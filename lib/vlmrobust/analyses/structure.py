@@ -32,7 +32,7 @@ from scipy.special import entr
 from ..corruptions import CLEAN
 from ..data import DATASETS
 from ..design import main_scores, pairs, run_models
-from ..report.section import Section
+from .section import Section
 from ..stats import bootstrap_mean
 
 UP = 1e-12

@@ -14,7 +14,9 @@ image condition: clean, or a corruption at the highest severity. Per model and c
 - confidence (MCQ): mean change of the gold option's probability ``dp_y`` and of w's ``dp_w``.
 
 The 2x2 composition, A_IT with I = 1 for the corrupted image and T = 1 for the misleading line:
-``Int = (A11 - A10) - (A01 - A00)``, negative when the caption hurts more on a corrupted image.
+``Int = (A11 - A10) - (A01 - A00)``, negative when the caption hurts more on a corrupted image. The
+reference (T = 0) is reported both ways (``REFERENCES``): the truthful line, so that T isolates the
+misleading *content*, and no line, so that T measures the presence of a caption at all.
 Item-level contrasts d_i (averaged over the item's corruptions) give a bootstrap interval; a GEE
 logistic model ``y ~ img * text`` clustered by item gives the log-odds interaction, which does
 not depend on how close the cells are to the floor. The paper's section 4.6 explains its defocus
@@ -32,7 +34,7 @@ import pandas as pd
 
 from ..design import MAIN_VARIANT, label, pairs
 from ..prompts import MISLEAD, TEXT_VARIANTS, TRUTHFUL
-from ..report.section import Section
+from .section import Section
 from ..scoring import contains_answer
 from ..stats import bootstrap_mean, gee_interaction, sign_flip
 from .outcomes import binary_scores
@@ -124,6 +126,11 @@ def _effects_row(g: pd.DataFrame, B: int, seed: int, ci: float) -> dict:
         per_item = (g[f"y_{v}"] - g[f"y_{NONE}"]).groupby(g["item"]).mean()
         bt = bootstrap_mean(per_item.to_numpy(), B, seed, ci)
         row.update({f"d_{v}": bt["estimate"], f"d_{v}_lo": bt["ci_lo"], f"d_{v}_hi": bt["ci_hi"]})
+    if f"y_{TRUTHFUL}" in g:  # the misleading content alone: mislead against the same line told truthfully
+        per_item = (g[f"y_{MISLEAD}"] - g[f"y_{TRUTHFUL}"]).groupby(g["item"]).mean()
+        bt = bootstrap_mean(per_item.to_numpy(), B, seed, ci)
+        row.update({"d_mislead_vs_truthful": bt["estimate"], "d_mislead_vs_truthful_lo": bt["ci_lo"],
+                    "d_mislead_vs_truthful_hi": bt["ci_hi"]})
     row["flip_rate"] = flip_rate(g[f"y_{NONE}"], g[f"y_{MISLEAD}"])
     row["adopt_none"], row["adopt_mislead"] = g[f"adopt_{NONE}"].mean(), g[f"adopt_{MISLEAD}"].mean()
     mcq = g[f"p_y_{NONE}"].notna()
@@ -149,19 +156,32 @@ def effects(t: pd.DataFrame, params: dict) -> pd.DataFrame:
 ALL = "all datasets"
 
 
-def item_contrasts(g: pd.DataFrame) -> pd.Series:
-    """Per item: mean over its corruptions of (y_c,mis - y_c,none) - (y_0,mis - y_0,none)."""
+# The two references a misleading line is compared with: ``truthful`` isolates the misleading
+# *content* (the same line, with the true value); ``none`` measures the presence of a caption line at
+# all (a truthful line costs some models as much as a wrong one).
+REFERENCES = {TRUTHFUL: "truthful (misleading content)", NONE: "none (a caption line)"}
+
+
+def item_contrasts(g: pd.DataFrame, reference: str = TRUTHFUL) -> pd.Series:
+    """Per item: mean over its corruptions of (y_c,mis - y_c,ref) - (y_0,mis - y_0,ref): how much more
+    the misleading line costs on a corrupted image than on the clean one, against ``reference``."""
     clean = g[g["severity"] == 0].set_index("item")
     cor = g[g["severity"] > 0]
-    caption_clean = (clean[f"y_{MISLEAD}"] - clean[f"y_{NONE}"])
-    d = (cor[f"y_{MISLEAD}"] - cor[f"y_{NONE}"]).to_numpy() - cor["item"].map(caption_clean).to_numpy()
+    caption_clean = (clean[f"y_{MISLEAD}"] - clean[f"y_{reference}"])
+    d = (cor[f"y_{MISLEAD}"] - cor[f"y_{reference}"]).to_numpy() - cor["item"].map(caption_clean).to_numpy()
     return pd.Series(d, index=cor["item"].to_numpy()).groupby(level=0).mean().dropna()
 
 
-def _long(g: pd.DataFrame) -> pd.DataFrame:
-    parts = [pd.DataFrame({"item": g["item"], "img": (g["severity"] > 0).astype(int), "text": t, "y": g[f"y_{v}"]})
-             for t, v in ((0, NONE), (1, MISLEAD))]
+def _long(g: pd.DataFrame, reference: str = TRUTHFUL) -> pd.DataFrame:
+    parts = [pd.DataFrame({"item": g["item"], "dataset": g["dataset"], "img": (g["severity"] > 0).astype(int),
+                           "text": t, "y": g[f"y_{v}"]})
+             for t, v in ((0, reference), (1, MISLEAD))]
     return pd.concat(parts, ignore_index=True)
+
+
+def _references(g: pd.DataFrame):
+    """The references this item table has (``truthful`` only where the run asked it)."""
+    return [r for r in REFERENCES if f"y_{r}" in g]
 
 
 def _datasets(t: pd.DataFrame):
@@ -172,20 +192,24 @@ def _datasets(t: pd.DataFrame):
 
 
 def interaction_table(t: pd.DataFrame, params: dict) -> pd.DataFrame:
-    """Per model and dataset (and pooled): the four cells, Int with a bootstrap interval, and the
-    GEE log-odds interaction (``img:text``) with its p-value."""
+    """Per model, dataset (and all datasets pooled) and reference (``REFERENCES``): the four cells, Int
+    with a bootstrap interval over items, and the GEE log-odds interaction (``img:text``, clustered on
+    the item; pooled over datasets with a dataset term) with its p-value."""
     a = params["analysis"]
     rows = []
     for model in sorted(t["model"].unique()):
         for ds, g in _datasets(t[t["model"] == model]):
-            cl, co = g[g["severity"] == 0], g[g["severity"] > 0]
-            cells = {"A00": cl[f"y_{NONE}"].mean(), "A01": cl[f"y_{MISLEAD}"].mean(),
-                     "A10": co[f"y_{NONE}"].mean(), "A11": co[f"y_{MISLEAD}"].mean()}
-            bt = bootstrap_mean(item_contrasts(g).to_numpy(), a["bootstrap"], params["seed"], a["ci"])
-            gee = gee_interaction(_long(g), "y ~ img * text", "img:text", separation_by=["img", "text"])
-            rows.append({"model": model, "dataset": ds, "items": g["item"].nunique(), **cells,
-                         "int": interaction(*cells.values()), "int_lo": bt["ci_lo"], "int_hi": bt["ci_hi"],
-                         "gee_log_odds": gee["coef"], "gee_se": gee["se"], "gee_p": gee["p"], "gee_status": gee["status"]})
+            for ref in _references(g):
+                cl, co = g[g["severity"] == 0], g[g["severity"] > 0]
+                cells = {"A00": cl[f"y_{ref}"].mean(), "A01": cl[f"y_{MISLEAD}"].mean(),
+                         "A10": co[f"y_{ref}"].mean(), "A11": co[f"y_{MISLEAD}"].mean()}
+                bt = bootstrap_mean(item_contrasts(g, ref).to_numpy(), a["bootstrap"], params["seed"], a["ci"])
+                formula = "y ~ img * text" + (" + C(dataset)" if ds == ALL else "")
+                gee = gee_interaction(_long(g, ref), formula, "img:text", separation_by=["img", "text"])
+                rows.append({"model": model, "dataset": ds, "reference": REFERENCES[ref], "items": g["item"].nunique(),
+                             **cells, "int": interaction(*cells.values()), "int_lo": bt["ci_lo"], "int_hi": bt["ci_hi"],
+                             "gee_log_odds": gee["coef"], "gee_se": gee["se"], "gee_p": gee["p"],
+                             "gee_status": gee["status"]})
     return pd.DataFrame(rows)
 
 
@@ -198,14 +222,15 @@ def three_way(t: pd.DataFrame, params: dict) -> pd.DataFrame:
     for pair in pairs(params):
         sub = t[t["model"].isin([pair.base, pair.aligned])]
         for ds, g in _datasets(sub):
-            cb = item_contrasts(g[g["model"] == pair.base])
-            ca = item_contrasts(g[g["model"] == pair.aligned])
-            d = (ca - cb).dropna()
-            bt = bootstrap_mean(d.to_numpy(), a["bootstrap"], params["seed"], a["ci"])
-            rows.append({"pair": pair.id, "label": pair.label, "dataset": ds, "items": len(d),
-                         "int_base": cb.mean(), "int_aligned": ca.mean(), "diff": bt["estimate"],
-                         "ci_lo": bt["ci_lo"], "ci_hi": bt["ci_hi"],
-                         "p_sign_flip": sign_flip(d.to_numpy(), 10000, params["seed"]) if len(d) else np.nan})
+            for ref in _references(g):
+                cb = item_contrasts(g[g["model"] == pair.base], ref)
+                ca = item_contrasts(g[g["model"] == pair.aligned], ref)
+                d = (ca - cb).dropna()
+                bt = bootstrap_mean(d.to_numpy(), a["bootstrap"], params["seed"], a["ci"])
+                rows.append({"pair": pair.id, "label": pair.label, "dataset": ds, "reference": REFERENCES[ref],
+                             "items": len(d), "int_base": cb.mean(), "int_aligned": ca.mean(), "diff": bt["estimate"],
+                             "ci_lo": bt["ci_lo"], "ci_hi": bt["ci_hi"],
+                             "p_sign_flip": sign_flip(d.to_numpy(), 10000, params["seed"]) if len(d) else np.nan})
     return pd.DataFrame(rows)
 
 

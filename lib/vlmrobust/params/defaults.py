@@ -41,8 +41,9 @@ DEFAULTS = {
                   "text_variants": [], "text_severities": None, "text_items": None, "vision_cache_mb": 0},
     # table6_pair / figure7_pair: the P0 / P1 analogues of notebook 04 (null: the run's first / second pair);
     # probit_fit_on: the models notebook 06's lines are fitted on (base: the pairs' base models; all)
+    # equivalence_margin: the margin of the two one-sided tests for "the fix eliminates the format loss"
     "analysis": {"bootstrap": 2000, "min_denominator": 0, "ci": 0.95, "table6_pair": None, "figure7_pair": None,
-                 "probit_fit_on": "base"},
+                 "probit_fit_on": "base", "equivalence_margin": 0.02},
 }
 
 

@@ -116,6 +116,8 @@ DESCRIPTIONS: dict[str, dict[str, tuple[str, str]]] = {
         "table6_pair": ("notebook 04's P0 analogue (null: the run's first pair)", "an enabled pair or null"),
         "figure7_pair": ("notebook 04's P1 analogue (null: the run's second pair)", "an enabled pair or null"),
         "probit_fit_on": ("the models notebook 06's lines are fitted on", "`base`, `all`"),
+        "equivalence_margin": ("margin of the two one-sided tests that decide whether the prompt fix eliminates the "
+                               "format loss (notebook 05, claim C2)", "0 < margin <= 0.5"),
     },
 }
 

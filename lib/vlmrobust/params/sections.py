@@ -198,6 +198,7 @@ def check_analysis(c: Checker, a, pairs: dict):
     c.number("analysis.min_denominator", a["min_denominator"], lo=0)
     c.number("analysis.ci", a["ci"], lo=0.5, hi=0.999)
     c.choice("analysis.probit_fit_on", a["probit_fit_on"], ("base", "all"))
+    c.number("analysis.equivalence_margin", a["equivalence_margin"], positive=True, hi=0.5)
     enabled = [pid for pid, q in pairs.items() if q["enabled"]]
     for key in ("table6_pair", "figure7_pair"):
         if a[key] is not None:

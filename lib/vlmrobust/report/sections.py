@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
-from .section import Section
+from ..analyses.section import Section
 
 
 CORE = [

@@ -33,3 +33,18 @@ def bootstrap_mean(d, n_resamples: int, seed: int, ci: float = 0.95) -> dict:
         return {"estimate": np.nan, "ci_lo": np.nan, "ci_hi": np.nan, "se": np.nan, "share_undefined": 1.0,
                 "degenerate": False}
     return item_bootstrap(lambda ix: d[ix].mean(axis=-1), d.size, n_resamples, seed, ci)
+
+
+def equivalent(ci_lo: float, ci_hi: float, margin: float) -> bool:
+    """Two one-sided tests (TOST) at level alpha from a (1 - 2 alpha) interval: the difference is
+    equivalent to 0 within ``margin`` when the whole interval lies inside [-margin, margin]. An
+    interval that merely contains 0 is absence of evidence, not evidence of absence."""
+    return bool(np.isfinite(ci_lo) and np.isfinite(ci_hi) and -margin <= ci_lo and ci_hi <= margin)
+
+
+def tost_bootstrap(d, margin: float, n_resamples: int, seed: int, alpha: float = 0.05) -> dict:
+    """Equivalence of the mean of per-item values to 0: the paired item bootstrap's (1 - 2 alpha)
+    interval (90 % for alpha 0.05) against [-margin, margin] (``equivalent``)."""
+    b = bootstrap_mean(d, n_resamples, seed, ci=1 - 2 * alpha)
+    return {"estimate": b["estimate"], "ci_lo": b["ci_lo"], "ci_hi": b["ci_hi"], "margin": margin,
+            "equivalent": equivalent(b["ci_lo"], b["ci_hi"], margin)}

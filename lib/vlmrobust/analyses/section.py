@@ -1,5 +1,6 @@
-"""One section of the run report: a leaf module, so that analyses can declare their sections
-(``REPORT = [Section(...)]``) without importing the report's machinery."""
+"""What an analysis declares for the run report: one section (a leaf module). Analyses declare their
+sections (``REPORT = [Section(...)]``) here, and the report collects them: the report depends on the
+analyses, never the other way round."""
 
 from __future__ import annotations
 
