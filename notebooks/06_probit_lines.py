@@ -43,6 +43,8 @@ params_file = "params/demo.yaml"  # the run: make injects its own params file he
 overrides = {}  # e.g. {"benchmark": {"n": 20}}: merged into the file, then validated
 
 # %%
+from IPython.display import Markdown, display
+
 import vlmrobust as vr
 
 P = vr.params.load(params_file, overrides)
@@ -50,13 +52,14 @@ RUN = P["run"]
 PR = vr.analyses.probit
 FIT_ON = P["analysis"]["probit_fit_on"]
 scores = vr.artifacts.read(RUN, vr.artifacts.SCORES)
-print(f"models {vr.design.run_models(P)}; lines fitted on: {FIT_ON}")
+CHANCE = PR.chance_levels(vr.artifacts.read(RUN, vr.artifacts.SAMPLES))  # multiple choice: chance-corrected
+print(f"models {vr.design.run_models(P)}; lines fitted on: {FIT_ON}; chance-corrected: {CHANCE or 'none'}")
 
 # %% [markdown]
 # ## Lines per dataset and shift
 
 # %%
-fits, er, contrast, band = PR.lines(scores, P, fit_on=FIT_ON)
+fits, er, contrast, band = PR.lines(scores, P, fit_on=FIT_ON, chance=CHANCE)
 vr.artifacts.write_table(fits, RUN, "probit_fits", index=False)
 vr.artifacts.write_table(er, RUN, "effective_robustness", index=False)
 vr.artifacts.write_table(contrast, RUN, "probit_pair_contrast", index=False)
@@ -65,7 +68,8 @@ fits[fits["shift"].isin([c for c in fits["shift"].unique() if " s" not in c])].r
 # %% [markdown]
 # ## Figure: clean against corrupted accuracy, probit axes
 #
-# Per dataset (rows), per corruption averaged over severities and over all corruptions (columns):
+# Per dataset (rows), per corruption averaged over severities and over all corruptions (columns;
+# multiple-choice datasets in chance-corrected units, so that guessing sits at 0):
 # base models are circles, aligned models triangles (hollow when clipped), an arrow runs from each
 # base to its aligned model; solid: the fitted line, grey: its item-bootstrap band; dashed: y = x.
 # An aligned model whose arrow ends above the line is more robust than its clean accuracy predicts.
@@ -92,14 +96,17 @@ contrast[contrast["shift"] == PR.ALL].round(3)
 #
 # For GQA the paper's numbers give both coordinates: clean accuracy from Table 2, and the mean corrupted
 # accuracy from Table 5's CE per corruption times the reference's error sums in Table 6 (eq. 1 solved
-# for the model's errors). The line through the four base models, and each aligned model against it
-# (descriptive: the paper publishes no item data, so no intervals).
+# for the model's errors). The line through the four base models is weighted by the inverse variance of
+# each point (P0 has n = 50, the others n = 10), the unweighted line beside it; intervals come from a
+# parametric bootstrap at the stated n (the paper publishes no item data). An aligned model whose clean
+# accuracy lies outside the base models' range is flagged: the line is extrapolated there.
 
 # %%
-paper_pts, paper_line = PR.paper_lines()
+paper_pts, paper_line = PR.paper_lines(seed=P["seed"], ci=P["analysis"]["ci"])
 vr.artifacts.write_table(paper_pts, RUN, "paper_probit_points", index=False)
-print(f"line through the paper's base models on GQA: alpha {paper_line['alpha']:.3f}, "
-      f"beta {paper_line['beta']:.3f}, R^2 {paper_line['r2']:.3f} ({paper_line['n_points']} points)")
+print(f"weighted line through the paper's base models on GQA: alpha {paper_line['alpha']:.3f}, beta "
+      f"{paper_line['beta']:.3f} [{paper_line['beta_lo']:.2f}, {paper_line['beta_hi']:.2f}] (unweighted beta "
+      f"{paper_line['beta_ols']:.3f}, R^2 {paper_line['r2']:.3f}; {paper_line['n_points']} points)")
 paper_pts.round(3)
 
 # %%
@@ -107,11 +114,16 @@ fig = vr.plots.probit_paper(paper_pts, paper_line, "The paper's models on GQA, p
 vr.plots.save(fig, RUN, "figure_probit_paper")
 
 # %% [markdown]
-# **Reading the paper's models this way.** Qwen2-VL-Instruct (P1), the pair with the paper's largest
-# robustness "gain" by Relative mCE (0.54 on GQA), lies *below* the line of the base models: its
-# corrupted accuracy is what its much higher clean accuracy predicts, or less. By Relative mCE it looks
-# robust because its base is weak, not because it degrades less. InternVL2.5-MPO (P0) lies above it. With
-# four base models, n = 10-50 items and no item data, this is a reading, not a test.
+# **Reading the paper's models this way** (generated from the table above):
+
+# %%
+al = paper_pts[paper_pts["role"] == "aligned"].set_index("pair")
+display(Markdown("\n".join(
+    f"- **{pid}** ({r.model}): {'above' if r.rho_fitted_beta > 0 else 'below'} the line by "
+    f"{r.rho_fitted_beta:+.2f} probit units [{r.rho_fitted_lo:+.2f}, {r.rho_fitted_hi:+.2f}]"
+    f"{' (extrapolated: its clean accuracy is outside the bases\' range)' if r.extrapolated else ''}; at slope 1 "
+    f"{r.rho_beta1:+.2f}. {'The interval excludes 0.' if r.rho_fitted_lo > 0 or r.rho_fitted_hi < 0 else 'The interval contains 0: a reading, not a finding.'}"
+    for pid, r in al.iterrows())))
 
 # %%
 vr.provenance.colophon()

@@ -107,3 +107,26 @@ def test_parse_rates_per_prompt_variant():
 
 def test_side_by_side_only_for_the_papers_configuration():
     assert T.side_by_side(T.relative(_scores(), _params()), _params()) is None
+
+
+def test_the_macro_rel_mce_has_an_interval_from_one_resample_of_items_for_every_dataset():
+    p = _params()
+    p["benchmark"]["datasets"] = ["synth-spatial", "synth-vqa"]
+    rng = np.random.default_rng(3)
+    rows = []
+    for d in p["benchmark"]["datasets"]:
+        for m, acc in (("b", 0.5), ("a", 0.7)):
+            for c, s in (("none", 0), ("gaussian_noise", 1), ("gaussian_noise", 3), ("defocus_blur", 1)):
+                for i in range(30):
+                    rows.append({"model": m, "dataset": d, "sample_id": f"i{i}", "corruption": c, "severity": s,
+                                 "prompt_variant": "concise", "score": float(rng.random() < acc - 0.1 * s),
+                                 "parse_ok": True})
+    boot = T.bootstrap(pd.DataFrame(rows), p)
+    macro = boot[(boot["dataset"] == T.MACRO) & (boot["statistic"] == "rel_mce_ratio")]
+    per = boot[(boot["dataset"] != T.MACRO) & (boot["statistic"] == "rel_mce_ratio")]
+    assert len(macro) == len(p["pairs"])
+    for pid, g in per.groupby("pair"):
+        m = macro[macro["pair"] == pid].iloc[0]
+        assert m["estimate"] == pytest.approx(g["estimate"].mean())
+        assert m["ci_lo"] <= m["estimate"] <= m["ci_hi"]
+        assert m["n_items"] == g["n_items"].sum()

@@ -35,7 +35,7 @@ def test_defocus_is_the_highest_ce_in_one_column_of_table5(paper_rows):
 
 def test_p3_reads_the_other_way_on_the_probit_line(paper_rows):
     ev = paper_rows["probit-P3"]["paper_evidence"]
-    assert "+0.51 probit units at the fitted slope" in ev and "+0.25 at slope 1" in ev and "REVERSE" in ev
+    assert "+0.51 at the unweighted slope" in ev and "+0.25 [" in ev and "REVERSE" in ev
 
 
 def test_the_reversal_p_range_straddles_alpha_at_n50_and_cannot_reach_it_at_n10():

@@ -94,3 +94,22 @@ def test_paper_points_follow_from_tables_2_5_6():
     e = 0.889 * 1.8 + 0.950 * 2.0 + 0.600 * 1.5 + 0.882 * 1.7
     assert pts.loc["IVL-MPO", "shifted_acc"] == pytest.approx(1 - e / 12, abs=1e-9)
     assert pts.loc["QW-inst", "clean_acc"] == 0.8
+
+
+def test_the_weighted_line_equals_ols_for_equal_weights_and_follows_the_heavy_point():
+    zx, zy = np.array([0.0, 1.0, 2.0, 3.0]), np.array([0.0, 1.0, 2.0, 4.0])
+    ols = probit.fit_line(zx, zy)
+    eq = probit.weighted_line(zx, zy, np.ones(4))
+    assert eq["beta"] == pytest.approx(ols["beta"]) and eq["alpha"] == pytest.approx(ols["alpha"])
+    heavy = probit.weighted_line(zx, zy, np.array([100.0, 100.0, 100.0, 1.0]))
+    assert heavy["beta"] == pytest.approx(1.0, abs=0.02)  # the three heavy points lie on y = x
+    # the variance of z(p) shrinks with n and is smallest at p = 0.5
+    assert probit.z_variance(0.5, 50) < probit.z_variance(0.5, 10) and probit.z_variance(0.5, 50) < probit.z_variance(0.1, 50)
+
+
+def test_the_paper_line_is_weighted_with_intervals_and_flags_extrapolation():
+    pts, line = probit.paper_lines(n_boot=300)
+    assert line["fit"].startswith("weighted") and line["beta_lo"] < line["beta"] < line["beta_hi"]
+    al = pts[pts["role"] == "aligned"].set_index("pair")
+    assert (al["rho_fitted_lo"] <= al["rho_fitted_beta"]).all() and (al["rho_fitted_beta"] <= al["rho_fitted_hi"]).all()
+    assert al.loc["P1", "extrapolated"] and not al.loc["P0", "extrapolated"]  # QW-inst's clean 0.8 > the bases' 0.58

@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 
 from .corruptions import CLEAN
-from .stats import wilson
+from .stats import percentile_interval, resample_indices, wilson
 
 KEYS = ["model", "dataset", "corruption", "severity"]
 
@@ -151,9 +151,11 @@ def _error_cube(scores: pd.DataFrame, model: str, dataset: str, items: pd.Index,
 
 def bootstrap_pair(scores: pd.DataFrame, dataset: str, base: str, aligned: str, reference: str,
                    n_boot: int = 2000, seed: int = 0, ci: float = 0.95,
-                   min_denominator: float = 0.0) -> pd.DataFrame:
+                   min_denominator: float = 0.0, resamples: dict | None = None) -> pd.DataFrame:
     """Percentile intervals for mCE(base|ref), mCE(aligned|ref), both Rel. mCE forms and every
     CE_c, from one paired item bootstrap (the same resampled items for all three models).
+    ``resamples``: a dict that receives both Rel. mCE forms' point and resampled values, so that a
+    macro over datasets can be resampled alike (``analyses.ce_tables.bootstrap``).
 
     Two more statistics separate robustness from clean accuracy (they need clean scores; NaN
     without them):
@@ -189,9 +191,8 @@ def bootstrap_pair(scores: pd.DataFrame, dataset: str, base: str, aligned: str, 
     # the denominator rule is decided once, on the full sample (as the point estimate)
     ok_ref = e[reference].sum(0) >= max(min_denominator, 1e-12)
     ok_base = e[base].sum(0) >= max(min_denominator, 1e-12)
-    rng = np.random.default_rng(seed)
     n = len(items)
-    idx = rng.integers(0, n, size=(n_boot, n))
+    idx = resample_indices(n, n_boot, seed)
 
     added = {m: E[m].sum(1) - len(conds) * clean_err[m] for m in (base, aligned)}  # per item, NaN without clean
     sev = np.array([len(col_of[c]) for c in corr])  # severities per corruption
@@ -225,13 +226,14 @@ def bootstrap_pair(scores: pd.DataFrame, dataset: str, base: str, aligned: str, 
         warnings.simplefilter("ignore", RuntimeWarning)
         point = stats(np.arange(n))
         boot = stats(idx)
-    a = (1 - ci) / 2
     rows = []
     for k, est in point.items():
         b = np.asarray(boot[k], float)
         finite = np.isfinite(b)
-        lo, hi = (np.quantile(b[finite], [a, 1 - a]) if finite.any() else (np.nan, np.nan))
+        lo, hi = percentile_interval(b, ci)
         rows.append({"dataset": dataset, "statistic": k, "estimate": float(est), "ci_lo": float(lo),
                      "ci_hi": float(hi), "share_undefined": float(1 - finite.mean()), "n_items": n})
+    if resamples is not None:  # the caller combines datasets resample by resample (a macro interval)
+        resamples.update({k: (float(point[k]), np.asarray(boot[k], float)) for k in ("rel_mce_ratio", "rel_mce_intra")})
     return pd.DataFrame(rows)
 

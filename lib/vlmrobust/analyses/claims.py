@@ -20,12 +20,11 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import pandas as pd
 from scipy import stats as sps
 
 from .. import paper
 from ..stats import connor_n, min_significant_delta
-from .probit import PAPER_N, paper_lines, pair_contrast
+from .probit import PAPER_N, paper_lines
 
 SUPPORTED, CONTRADICTED, UNDECIDABLE, UNTESTABLE = ("supported", "contradicted", "not decidable",
                                                     "not testable here")
@@ -278,33 +277,37 @@ def noise_band() -> dict:
 
 
 def probit_pairs() -> list[dict]:
-    """Each pair's position against the probit line through the paper's base models on GQA (at the fitted
-    slope and at slope 1), read against the paper's direction of the pair's effect. Without item data
-    there is no interval, so none of these readings decides a claim; where it reverses the Rel. mCE
-    reading the evidence says so."""
+    """Each pair's position against the probit line through the paper's base models on GQA, read against
+    the direction of the pair's Rel. mCE on GQA: the contrast at the weighted fit's slope (with its
+    parametric-bootstrap interval), at the unweighted slope and at slope 1 (``probit.paper_lines``)."""
     pts, line = paper_lines()
     t4 = paper.table(4).set_index("pair")
     rows = []
     for pid in PAPER_N:
         g = pts[pts["pair"] == pid].set_index("role")
-        b, a = g.loc["base"], g.loc["aligned"]
-        rho_fit = pair_contrast(b.clean_acc, b.shifted_acc, a.clean_acc, a.shifted_acc, line["beta"], PAPER_N[pid])
-        rho_1 = pair_contrast(b.clean_acc, b.shifted_acc, a.clean_acc, a.shifted_acc, 1.0, PAPER_N[pid])
+        a = g.loc["aligned"]
         r = float(t4.loc[pid, "GQA"])
         claimed_better = r < 1
-        agrees = (rho_fit > 0) == claimed_better and (rho_1 > 0) == claimed_better
-        one_item = abs(sps.norm.ppf(min(0.99, b.clean_acc + 1 / PAPER_N[pid])) - sps.norm.ppf(max(0.01, b.clean_acc)))
-        rows.append(_row(f"probit-{pid}", f"{paper.PAIR_LABELS[pid]} on GQA: the aligned model is "
-                                          f"{'more' if claimed_better else 'less'} robust than its base "
-                                          f"(Rel. mCE {r:.3f}), read on the probit line", "Table 4 (GQA), section 4.3",
-                         "the aligned model sits above (more robust) or below (less robust) the line its base's "
-                         "clean accuracy predicts, at the fitted slope and at slope 1",
-                         UNDECIDABLE,
-                         f"pair contrast {rho_fit:+.2f} probit units at the fitted slope {line['beta']:.2f} "
-                         f"(line through the 4 base models, R^2 {line['r2']:.2f}) and {rho_1:+.2f} at slope 1: "
-                         f"{'the same direction as' if agrees else 'the REVERSE of'} the Rel. mCE reading; not "
-                         f"decidable: no item data, so no interval, and at n = {PAPER_N[pid]} one item moves the "
-                         f"base's clean point by {one_item:.2f} probit units", "Tables 2, 5, 6"))
+        rho_w, lo, hi = a["rho_fitted_beta"], a["rho_fitted_lo"], a["rho_fitted_hi"]
+        agrees = (rho_w > 0) == claimed_better and (a["rho_beta1"] > 0) == claimed_better
+        status = (SUPPORTED if (lo > 0) == claimed_better and (lo > 0 or hi < 0) else
+                  CONTRADICTED if (lo > 0 or hi < 0) else UNDECIDABLE)
+        rows.append(_row(
+            f"probit-{pid}", f"{paper.PAIR_LABELS[pid]} on GQA: the aligned model is {'more' if claimed_better else 'less'}"
+                             f" robust than its base (Rel. mCE {r:.3f}), read on the probit line",
+            "Table 4 (GQA), section 4.3",
+            "the aligned model sits above (more robust) or below (less robust) the line its base's clean accuracy "
+            "predicts, with an interval that excludes 0",
+            status,
+            f"pair contrast {rho_w:+.2f} probit units [{lo:+.2f}, {hi:+.2f}] at the weighted line's slope "
+            f"{line['beta']:.2f} (inverse-variance weights: P0's n = 50 against 10), {a['rho_ols_beta']:+.2f} at the "
+            f"unweighted slope {line['beta_ols']:.2f}, {a['rho_beta1']:+.2f} [{a['rho_beta1_lo']:+.2f}, "
+            f"{a['rho_beta1_hi']:+.2f}] at slope 1: {'the same direction as' if agrees else 'the REVERSE of'} the "
+            f"Rel. mCE reading"
+            + ("; the aligned model's clean accuracy lies outside the base models' range "
+               f"{line['base_clean_range'][0]:.2f}-{line['base_clean_range'][1]:.2f}: the line is extrapolated"
+               if bool(a["extrapolated"]) else "")
+            + "; intervals from a parametric bootstrap at the stated n (no item data)", "Tables 2, 5, 6"))
     return rows
 
 

@@ -44,7 +44,7 @@ from ..design import MAIN_VARIANT, label, pairs
 from ..prompts import VARIANTS
 from .section import Section
 from ..scoring import contains_answer, normalize_vqa
-from ..stats import bootstrap_mean, sign_flip, tost_bootstrap, wilson
+from ..stats import bootstrap_mean, percentile_interval, resample_indices, sign_flip, tost_bootstrap, wilson
 from .outcomes import binary_scores
 
 REPORT = [
@@ -289,15 +289,14 @@ def _masked_bootstrap(f: pd.DataFrame, pair, reference: str, dataset: str, mask:
 
     import warnings
 
-    rng = np.random.default_rng(seed)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        boot = stat(rng.integers(0, len(items), size=(n_boot, len(items))))
-    out, q = {}, (1 - ci) / 2
+        boot = stat(resample_indices(len(items), n_boot, seed))
+    out = {}
     for form, b in boot.items():
         b = np.asarray(b, float)
         fin = np.isfinite(b)
-        lo, hi = np.quantile(b[fin], [q, 1 - q]) if fin.any() else (np.nan, np.nan)
+        lo, hi = percentile_interval(b, ci)
         out.update({f"{form}_lo": float(lo), f"{form}_hi": float(hi), f"{form}_undefined": float(1 - fin.mean())})
     return out
 

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from .. import metrics, stats
-from ..design import main_scores, pairs
+from ..design import item_id, main_scores, pairs
 from .section import Section
 from .outcomes import is_soft, long_form, paired
 
@@ -189,7 +189,7 @@ def subgroups(scores: pd.DataFrame, samples: pd.DataFrame, params: dict,
     Returns (per-group rows, per-variable heterogeneity rows)."""
     a = params["analysis"]
     rows, het = [], []
-    meta = samples.assign(item=samples["dataset"] + "|" + samples["sample_id"].astype(str)).set_index("item")
+    meta = samples.assign(item=item_id(samples)).set_index("item")
     for p in pairs(params):
         for d in params["benchmark"]["datasets"]:
             m, _ = paired(scores, p, d)

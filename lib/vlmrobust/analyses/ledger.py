@@ -78,12 +78,14 @@ def run_table4(row: dict, pid: str, tables: dict, params: dict) -> tuple[str, st
         return UNTESTABLE, "the run wrote no degradation endpoint (notebook 07)"
     claimed_positive = "improves" in row["claim"]
     status = _direction_status(e["ci_lo"], e["ci_hi"], claimed_positive)
-    rel = tables.get("table4_relative_mce")
+    rel = tables.get("relative_mce_bootstrap")
     macro = ""
     if rel is not None:
-        m = rel[(rel["pair"] == rp) & (rel["dataset"] == "macro")]
+        m = rel[(rel["pair"] == rp) & (rel["dataset"] == "macro") & (rel["statistic"] == "rel_mce_ratio")]
         if len(m):
-            macro = f"; Rel. mCE macro {float(m['rel_mce_ratio'].iloc[0]):.3f} (descriptive)"
+            m = m.iloc[0]
+            macro = (f"; Rel. mCE macro {m['estimate']:.3f} [{m['ci_lo']:.3f}, {m['ci_hi']:.3f}] (the paper's "
+                     "metric, descriptive)")
     ev = (f"{what}: degradation endpoint pooled {e['estimate']:+.3f} [{e['ci_lo']:+.3f}, {e['ci_hi']:+.3f}] "
           f"(> 0: the aligned model loses less; {int(e['n_items'])} items){macro}")
     if status == UNDECIDABLE:

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from ..data import DATASETS
-from ..design import Pair, main_scores
+from ..design import Pair, item_id, main_scores
 
 SOFT_THRESHOLD = 0.5
 
@@ -50,7 +50,7 @@ def paired(scores: pd.DataFrame, pair: Pair, dataset: str, corrupted_only: bool 
     a = s[s["model"] == pair.aligned][key + ["score"]].rename(columns={"score": "s_a"})
     m = b.merge(a, on=key, how="inner")
     dropped = len(b) + len(a) - 2 * len(m)
-    m["item"] = dataset + "|" + m["sample_id"].astype(str)
+    m["item"] = item_id(m.assign(dataset=dataset))
     m["y_b"], m["y_a"] = binary(m["s_b"], dataset), binary(m["s_a"], dataset)
     return m.sort_values(key).reset_index(drop=True), int(dropped)
 

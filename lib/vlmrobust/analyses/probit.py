@@ -26,7 +26,7 @@ from scipy import stats as sps
 from ..corruptions import CLEAN
 from ..design import main_scores, pairs, run_models
 from .section import Section
-from ..stats import wilson
+from ..stats import resample_indices, wilson
 
 REPORT = [
     Section(60, "Probit lines and effective robustness", "06_probit_lines",
@@ -157,9 +157,26 @@ def _ols_rows(zx, zy, mask):
 BAND_GRID = np.linspace(0.02, 0.98, 25)
 
 
+def chance_levels(samples: pd.DataFrame) -> dict[str, float]:
+    """Per multiple-choice dataset, the number of options K whose 1/K is the mean chance of its items
+    (items with 2-4 options: 1 / mean(1/K_i)); open-ended datasets are left out."""
+    out = {}
+    for d, g in samples.groupby("dataset"):
+        k = g["options"].map(lambda o: len(o) if o is not None else 0)
+        k = k[k > 1]
+        if len(k) == len(g) and len(g):
+            out[d] = float(1 / np.mean(1 / k.to_numpy(float)))
+    return out
+
+
 def lines(scores: pd.DataFrame, params: dict, fit_on: str = "base", n_boot: int | None = None,
-          ci: float | None = None) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+          ci: float | None = None, chance: dict | None = None) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame,
+                                                                         pd.DataFrame]:
     """Fits, effective robustness and pair contrasts for every dataset and shift of the run.
+
+    ``chance``: dataset -> K (``chance_levels``): a multiple-choice dataset's accuracies are
+    chance-corrected first, p' = (p - 1/K) / (1 - 1/K), so that guessing sits at 0 on both axes and a
+    line does not bend through the chance floor; its rows say so (``units``).
 
     Returns (fits: one row per dataset x shift; er: one row per dataset x shift x model with item-
     bootstrap intervals; contrast: one row per dataset x shift x pair with dER and rho; band: the
@@ -172,12 +189,15 @@ def lines(scores: pd.DataFrame, params: dict, fit_on: str = "base", n_boot: int 
         cube = DatasetCube(scores, params, d)
         models, n = cube.models, cube.n
         fitmask = _fit_models(params, models, fit_on)
-        rng = np.random.default_rng(params["seed"])
-        idx = rng.integers(0, n, size=(n_boot, n))
+        idx = resample_indices(n, n_boot, params["seed"])
         weights = np.zeros((n_boot, n))
         np.add.at(weights, (np.arange(n_boot)[:, None], idx), 1.0)
         x, yc = _points(cube)
         xb, ycb = _points(cube, weights)
+        k = (chance or {}).get(d)
+        units = f"chance-corrected (K = {k:.2f})" if k else "accuracy"
+        if k:
+            x, yc, xb, ycb = (chance_correct(v, k) for v in (x, yc, xb, ycb))
         role = {m: "/".join(sorted({r for p in pairs(params) for r, mm in (("base", p.base), ("aligned", p.aligned))
                                     if mm == m})) or "reference" for m in models}
         for name, cols in shifts(cube.conditions).items():
@@ -189,7 +209,7 @@ def lines(scores: pd.DataFrame, params: dict, fit_on: str = "base", n_boot: int 
             zyb, cyb = transform(yb, n)
             alpha_b, beta_b = _ols_rows(zxb, zyb, fitmask & ~cxb & ~cyb)
             no_line = float(np.isnan(beta_b).mean())
-            fits.append({"dataset": d, "shift": name, "fit_on": fit_on, **line, "share_no_line": no_line,
+            fits.append({"dataset": d, "shift": name, "fit_on": fit_on, "units": units, **line, "share_no_line": no_line,
                          "beta_lo": float(np.nanquantile(beta_b, lo_q)) if no_line < 1 else np.nan,
                          "beta_hi": float(np.nanquantile(beta_b, hi_q)) if no_line < 1 else np.nan})
             if no_line < 1:
@@ -202,7 +222,8 @@ def lines(scores: pd.DataFrame, params: dict, fit_on: str = "base", n_boot: int 
             x_lo, x_hi = wilson(x * n, n, ci)
             y_lo, y_hi = wilson(y * n, n, ci)  # a shift averaging several conditions: approximate (n items)
             for j, m in enumerate(models):
-                ers.append({"dataset": d, "shift": name, "model": m, "role": role[m], "in_fit": bool(fitmask[j]),
+                ers.append({"dataset": d, "shift": name, "model": m, "role": role[m], "units": units,
+                            "in_fit": bool(fitmask[j]),
                             "clean_acc": x[j], "clean_lo": x_lo[j], "clean_hi": x_hi[j], "shifted_acc": y[j],
                             "shifted_lo": y_lo[j], "shifted_hi": y_hi[j], "clipped": bool(cx[j] or cy[j]),
                             "er": er[j], "er_lo": np.nanquantile(er_b[:, j], lo_q) if no_line < 1 else np.nan,
@@ -247,18 +268,77 @@ def paper_points() -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def paper_lines() -> tuple[pd.DataFrame, dict]:
-    """The probit line through the paper's four base models on GQA (all corruptions), and each aligned
-    model's effective robustness and pair contrast (descriptive: no item data, so no intervals)."""
+def z_variance(p, n: int):
+    """Sampling variance of z(p) = Phi^-1(p) for an accuracy of n items (delta method:
+    p (1 - p) / (n phi(z)^2)), at the clipped p."""
+    c, _ = clip(p, n)
+    return c * (1 - c) / (n * sps.norm.pdf(sps.norm.ppf(c)) ** 2)
+
+
+def weighted_line(zx, zy, weights, use=None) -> dict:
+    """Weighted least squares z(y) = alpha + beta z(x) (weights: inverse variances of z(y)); NaN with a
+    reason below three distinct points."""
+    zx, zy, w = (np.asarray(v, float) for v in (zx, zy, weights))
+    use = np.ones(zx.shape, bool) if use is None else np.asarray(use, bool)
+    ok = use & np.isfinite(zx) & np.isfinite(zy) & np.isfinite(w)
+    if ok.sum() < 3 or np.ptp(zx[ok]) == 0:
+        return {"alpha": np.nan, "beta": np.nan, "n_points": int(ok.sum()), "status": "no line: fewer than 3 points"}
+    beta, alpha = np.polyfit(zx[ok], zy[ok], 1, w=np.sqrt(w[ok]))
+    return {"alpha": float(alpha), "beta": float(beta), "n_points": int(ok.sum()), "status": "ok"}
+
+
+PAPER_CELLS = 12  # the pilot's 4 corruptions x 3 severities behind each shifted accuracy
+
+
+def paper_lines(n_boot: int = 2000, seed: int = 0, ci: float = 0.95) -> tuple[pd.DataFrame, dict]:
+    """The probit line through the paper's four base models on GQA, and each model's effective
+    robustness and each pair's contrast against it.
+
+    The points carry very different n (P0 50 items, P1-P3 10), so the line is weighted least squares
+    with the inverse sampling variance of each z(shifted accuracy) (``z_variance``; the shifted
+    accuracy averages 12 conditions of n items, taken as 12 n binomial trials [P]); the unweighted OLS
+    line is reported beside it. Intervals come from a parametric bootstrap: every accuracy redrawn from
+    its binomial at the stated n, the line refitted, ER and the contrasts recomputed. ``extrapolated``
+    flags an aligned model whose clean accuracy lies outside the base models' range (the line is not
+    fitted there). GQA is open-ended: no chance correction."""
     pts = paper_points()
     n = pts["n_stated"].to_numpy()
+    base = pts["role"].eq("base").to_numpy()
     zx = np.array([transform(v, k)[0] for v, k in zip(pts["clean_acc"], n)])
-    zy = np.array([transform(v, k)[0] for v, k in zip(pts["shifted_acc"], n)])
-    line = fit_line(zx, zy, pts["role"].eq("base").to_numpy())
+    zy = np.array([transform(v, k * PAPER_CELLS)[0] for v, k in zip(pts["shifted_acc"], n)])
+    w = 1 / z_variance(pts["shifted_acc"].to_numpy(), n * PAPER_CELLS)
+    ols = fit_line(zx, zy, base)
+    line = {**weighted_line(zx, zy, w, base), "r2": ols["r2"], "alpha_ols": ols["alpha"], "beta_ols": ols["beta"],
+            "fit": "weighted least squares (inverse variance of z(y)); OLS beside"}
+    rng = np.random.default_rng(seed)
+    xb = rng.binomial(n, pts["clean_acc"].to_numpy(), size=(n_boot, len(pts))) / n
+    yb = rng.binomial(n * PAPER_CELLS, pts["shifted_acc"].to_numpy(), size=(n_boot, len(pts))) / (n * PAPER_CELLS)
+    zxb = np.column_stack([transform(xb[:, j], n[j])[0] for j in range(len(pts))])
+    zyb = np.column_stack([transform(yb[:, j], n[j] * PAPER_CELLS)[0] for j in range(len(pts))])
+    fits = [weighted_line(zxb[b], zyb[b], w, base) for b in range(n_boot)]
+    alpha_b = np.array([f["alpha"] for f in fits])
+    beta_b = np.array([f["beta"] for f in fits])
+    q = [(1 - ci) / 2, 1 - (1 - ci) / 2]
     pts["er"] = pts["shifted_acc"] - sps.norm.cdf(line["alpha"] + line["beta"] * zx)
-    rho = {}
+    er_b = yb - sps.norm.cdf(alpha_b[:, None] + beta_b[:, None] * zxb)
+    pts["er_lo"], pts["er_hi"] = np.nanquantile(er_b, q, axis=0)
+    x_lo, x_hi = pts.loc[base, "clean_acc"].min(), pts.loc[base, "clean_acc"].max()
+    pts["extrapolated"] = ~base & ((pts["clean_acc"] < x_lo) | (pts["clean_acc"] > x_hi))
+    cols = {}
     for pid, g in pts.groupby("pair"):
-        b, a = g[g["role"] == "base"].iloc[0], g[g["role"] == "aligned"].iloc[0]
-        rho[pid] = pair_contrast(b.clean_acc, b.shifted_acc, a.clean_acc, a.shifted_acc, line["beta"], PAPER_N[pid])
-    pts["rho_fitted_beta"] = pts["pair"].map(rho)
+        ib, ia = g.index[g["role"] == "base"][0], g.index[g["role"] == "aligned"][0]
+        b, a = pts.loc[ib], pts.loc[ia]
+        rho_w = (zy[ia] - zy[ib]) - line["beta"] * (zx[ia] - zx[ib])
+        rho_b = (zyb[:, ia] - zyb[:, ib]) - beta_b * (zxb[:, ia] - zxb[:, ib])
+        rho1_b = (zyb[:, ia] - zyb[:, ib]) - (zxb[:, ia] - zxb[:, ib])
+        cols[pid] = {"rho_fitted_beta": rho_w,
+                     "rho_fitted_lo": float(np.nanquantile(rho_b, q[0])), "rho_fitted_hi": float(np.nanquantile(rho_b, q[1])),
+                     "rho_ols_beta": pair_contrast(b.clean_acc, b.shifted_acc, a.clean_acc, a.shifted_acc, ols["beta"],
+                                                   PAPER_N[pid]),
+                     "rho_beta1": float((zy[ia] - zy[ib]) - (zx[ia] - zx[ib])),
+                     "rho_beta1_lo": float(np.quantile(rho1_b, q[0])), "rho_beta1_hi": float(np.quantile(rho1_b, q[1]))}
+    for key in next(iter(cols.values())):
+        pts[key] = pts["pair"].map({pid: c[key] for pid, c in cols.items()})
+    line["beta_lo"], line["beta_hi"] = (float(v) for v in np.nanquantile(beta_b, q))
+    line["base_clean_range"] = (float(x_lo), float(x_hi))
     return pts, line

@@ -32,7 +32,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..design import MAIN_VARIANT, label, pairs
+from ..design import MAIN_VARIANT, item_id, label, pairs
 from ..prompts import MISLEAD, TEXT_VARIANTS, TRUTHFUL
 from .section import Section
 from ..scoring import contains_answer
@@ -108,7 +108,7 @@ def item_table(scores: pd.DataFrame) -> pd.DataFrame:
             f"p_w_{name}": [option_prob(L, p, x) for L, p, x in zip(s["option_letters"], s["option_probs"], s["w"])],
         }, index=s.index)
         out = out.merge(pd.concat([s[key], cols], axis=1), on=key, how="inner")
-    out["item"] = out["dataset"] + "|" + out["sample_id"].astype(str)
+    out["item"] = item_id(out)
     out["image"] = np.where(out["severity"] == 0, CLEAN_LABEL, out["corruption"])
     return out.sort_values(key).reset_index(drop=True)
 

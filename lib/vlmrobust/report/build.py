@@ -78,6 +78,46 @@ def _verdict(run: str) -> str:
             f'{html.esc(preds)}.{"<ul>" + rows + "</ul>" if rows else ""}</div>')
 
 
+BADGE = {"supported": "ok", "contradicted": "bad", "not decidable": "undecided", "not testable here": "untested"}
+
+
+def _ledger(tables: Path, sections: list) -> str:
+    """The claim ledger first (notebook 11): one line per claim of the paper, a verdict badge from its
+    printed tables and from this run, the evidence one click away, a link to the ledger's section."""
+    csv = tables / "claims.csv"
+    if not csv.exists():
+        return html.missing("the claim ledger", "11_claim_ledger")
+    t = pd.read_csv(csv)
+    k = next((i for i, s in enumerate(sections) if s.notebook.startswith("11_")), None)
+    rows = []
+    for r in t.itertuples():
+        rows.append(
+            f'<tr><td>{html.esc(r.id)}</td><td class="claim">{html.esc(r.claim)}</td>'
+            f'<td><span class="badge {BADGE.get(r.paper_status, "")}">{html.esc(r.paper_status)}</span></td>'
+            f'<td><span class="badge {BADGE.get(r.run_status, "")}">{html.esc(r.run_status)}</span></td>'
+            f'<td class="claim"><details><summary>evidence</summary><p><b>paper:</b> {html.esc(r.paper_evidence)}</p>'
+            f'<p><b>this run:</b> {html.esc(r.run_evidence)}</p></details></td></tr>')
+    link = f' (<a href="#s{k}">the full ledger</a>)' if k is not None else ""
+    counts = ", ".join(f"{n} {s}" for s, n in t["run_status"].value_counts().items())
+    return (f'<h2 id="ledger">The paper\'s claims, with verdicts</h2><p class="note">{len(t)} claims; this run: '
+            f'{html.esc(counts)}{link}. The verdict from the paper\'s printed tables is the same on every machine; the '
+            f'run\'s verdict judges pair effects by the degradation endpoint (accuracy lost to corruption, base minus '
+            f'aligned, per item).</p><div class="scroll"><table class="ledger"><tr><th>id</th><th>claim</th>'
+            f'<th>paper\'s tables</th><th>this run</th><th></th></tr>{"".join(rows)}</table></div>')
+
+
+def _endpoint(tables: Path) -> str:
+    """The confirmatory endpoint's pooled rows, beside the ledger."""
+    csv = tables / "ethics_endpoint.csv"
+    if not csv.exists():
+        return ""
+    ep = pd.read_csv(csv)
+    pooled = ep[ep["dataset"] == "pooled"][["pair", "base", "aligned", "n_items", "base_lost", "aligned_lost",
+                                            "estimate", "ci_lo", "ci_hi", "direction"]]
+    return html.table(pooled, "The degradation endpoint per pair, pooled over datasets (accuracy lost by the base "
+                              "minus by the aligned model; > 0: the aligned model loses less)")
+
+
 def _header(params: dict, prov: dict) -> str:
     models = pd.DataFrame([{"model": m, "label": params["models"][m]["label"], "source": params["models"][m]["source"],
                             "prompt": params["models"][m]["prompt_style"], "dtype": params["models"][m]["dtype"],
@@ -124,7 +164,8 @@ def build(run: str, params: dict) -> Path:
     body = [f'<h1>Do safety-aligned VLMs degrade differently under image corruptions? Run "{html.esc(run)}"</h1>',
             '<p class="note">The run\'s tables and figures in the paper\'s order, each beside the published one '
             'where the paper has one. Tables are the CSVs under <code>tables/</code>; intervals are the run\'s '
-            f'analysis.ci = {params["analysis"]["ci"]}.</p>', _verdict(run), _header(params, prov), f"<nav><ul>{nav}</ul></nav>"]
+            f'analysis.ci = {params["analysis"]["ci"]}.</p>', _verdict(run), _ledger(tables, sections),
+            _endpoint(tables), _header(params, prov), f"<nav><ul>{nav}</ul></nav>"]
     body += [_section(s, k, tables, figures) for k, s in enumerate(sections)]
     pages = export_notebooks(run, out / "notebooks")
     links = "".join(f'<li><a href="notebooks/{p.name}">{html.esc(p.stem)}</a></li>' for p in pages)

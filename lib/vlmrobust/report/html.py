@@ -24,6 +24,9 @@ th { background: #f0f0f0; } caption { caption-side: top; text-align: left; font-
 img { max-width: 100%; border: 1px solid #eee; margin: 0.3rem 0 1rem; }
 .label { font-size: 0.75rem; text-transform: uppercase; letter-spacing: 0.05em; color: #777; margin: 0.4rem 0; }
 .missing { color: #a33; font-style: italic; } .note { color: #555; font-size: 0.9rem; }
+.badge { display: inline-block; padding: 1px 6px; border-radius: 4px; font-size: 0.72rem; white-space: nowrap; }
+.badge.ok { background: #d4edda; } .badge.bad { background: #f8d7da; } .badge.undecided { background: #fff3cd; }
+.badge.untested { background: #e2e3e5; } td.claim { white-space: normal; text-align: left; max-width: 38rem; }
 .verdict { padding: 0.6rem 1rem; border-radius: 6px; margin: 0.8rem 0; } .verdict.ok { background: #e6f4ea; border: 1px solid #7bbf8e; } .verdict.bad { background: #fdecea; border: 1px solid #d88; }
 """
 

@@ -12,10 +12,11 @@
 from .models import gee_interaction, mixed_vb, separated_cells
 from .power import (connor_mde, connor_n, independent_mde, independent_power, mcnemar_power_exact, mde_table,
                     min_significant_delta, n_for_power, power_reversal, reversal_pvalues)
-from .resample import bootstrap_mean, equivalent, item_bootstrap, tost_bootstrap
+from .resample import (bootstrap_mean, equivalent, item_bootstrap, percentile_interval, resample_indices,
+                       tost_bootstrap)
 from .tests import adjust, cochran_q, iut, mcnemar_exact, paired_counts, paired_diff_ci, sign_flip, wilson
 
 __all__ = ["gee_interaction", "mixed_vb", "separated_cells", "connor_mde", "connor_n", "independent_mde",
            "independent_power", "mcnemar_power_exact", "mde_table", "min_significant_delta", "n_for_power",
-           "power_reversal", "reversal_pvalues", "bootstrap_mean", "equivalent", "item_bootstrap", "tost_bootstrap", "adjust", "cochran_q", "iut",
+           "power_reversal", "reversal_pvalues", "bootstrap_mean", "equivalent", "item_bootstrap", "percentile_interval", "resample_indices", "tost_bootstrap", "adjust", "cochran_q", "iut",
            "mcnemar_exact", "paired_counts", "paired_diff_ci", "sign_flip", "wilson"]

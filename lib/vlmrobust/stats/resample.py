@@ -7,6 +7,31 @@ from typing import Callable
 import numpy as np
 
 
+def resample_indices(n_items: int, n_resamples: int, rng) -> np.ndarray:
+    """The one way items are resampled: (n_resamples, n_items) indices drawn with replacement.
+    ``rng`` is a seed or a ``numpy.random.Generator`` (whose stream then continues: several strata can
+    draw from one generator in turn). Every item bootstrap of the compendium draws through here, and
+    reads its interval with ``percentile_interval``."""
+    rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+    return rng.integers(0, n_items, size=(n_resamples, n_items))
+
+
+def percentile_interval(boot, ci: float = 0.95, axis=None) -> tuple:
+    """The percentile interval of bootstrap values (NaN where no resample is finite), the one rule every
+    item bootstrap reads its interval with; along ``axis`` for a matrix of statistics."""
+    b = np.asarray(boot, float)
+    a = (1 - ci) / 2
+    if axis is None:
+        finite = b[np.isfinite(b)]
+        return tuple(float(v) for v in np.quantile(finite, [a, 1 - a])) if finite.size else (np.nan, np.nan)
+    import warnings
+
+    with warnings.catch_warnings():  # an all-NaN column gives NaN, said so by share_undefined
+        warnings.simplefilter("ignore", RuntimeWarning)
+        lo, hi = np.nanquantile(b, [a, 1 - a], axis=axis)
+    return lo, hi
+
+
 def item_bootstrap(statistic: Callable[[np.ndarray], np.ndarray], n_items: int, n_resamples: int, seed: int,
                    ci: float = 0.95) -> dict:
     """Percentile interval of a statistic of the items.
@@ -16,11 +41,9 @@ def item_bootstrap(statistic: Callable[[np.ndarray], np.ndarray], n_items: int, 
     ``share_undefined``: the share of resamples whose value is not finite (always reported).
     """
     point = float(statistic(np.arange(n_items)))
-    rng = np.random.default_rng(seed)
-    boot = np.asarray(statistic(rng.integers(0, n_items, size=(n_resamples, n_items))), float)
+    boot = np.asarray(statistic(resample_indices(n_items, n_resamples, seed)), float)
     finite = np.isfinite(boot)
-    a = (1 - ci) / 2
-    lo, hi = np.quantile(boot[finite], [a, 1 - a]) if finite.any() else (np.nan, np.nan)
+    lo, hi = percentile_interval(boot, ci)
     return {"estimate": point, "ci_lo": float(lo), "ci_hi": float(hi),
             "se": float(boot[finite].std(ddof=1)) if finite.sum() > 1 else np.nan,
             "share_undefined": float(1 - finite.mean()), "degenerate": bool(finite.any() and np.ptp(boot[finite]) == 0)}

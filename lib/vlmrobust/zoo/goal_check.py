@@ -29,6 +29,7 @@ from ..data import DATASETS, load_benchmark, synthetic
 from ..design import MAIN_VARIANT
 from ..progress import bar as progress_bar
 from ..scoring import score_response
+from ..stats import percentile_interval, resample_indices
 from .config import STAGES
 from .examples import TASKS
 
@@ -167,9 +168,10 @@ def controls(ev: pd.DataFrame, params: dict) -> pd.DataFrame:
     zp = stage_params(params)
     if not zp["pairs"]:
         return pd.DataFrame(columns=CONTROL_COLUMNS)
-    pooled = ev.assign(sample_id=ev["dataset"].astype(str) + "/" + ev["sample_id"].astype(str), dataset=POOLED)
-    boot = pd.concat([ce_tables.bootstrap(ev, zp),
-                      ce_tables.bootstrap(pooled, {**zp, "benchmark": {**zp["benchmark"], "datasets": [POOLED]}})],
+    pooled = ev.assign(sample_id=design.item_id(ev), dataset=POOLED)
+    boot = pd.concat([ce_tables.bootstrap(ev, zp, macro=False),
+                      ce_tables.bootstrap(pooled, {**zp, "benchmark": {**zp["benchmark"], "datasets": [POOLED]}},
+                                          macro=False)],
                      ignore_index=True)
     keys = ["pair", "dataset"]
     out = boot[boot["statistic"] == "rel_mce_ratio"].copy()
@@ -235,9 +237,8 @@ def _task_mean_interval(lost: pd.DataFrame, rng, n_boot: int, ci: float):
 
     per_task = [lost.xs(d, level="dataset").to_numpy() for d in lost.index.get_level_values("dataset").unique()]
     point = np.mean([t.mean(0) for t in per_task], axis=0)
-    boot = np.mean([t[rng.integers(0, len(t), size=(n_boot, len(t)))].mean(1) for t in per_task], axis=0)
-    q = (1 - ci) / 2
-    lo, hi = np.quantile(boot, [q, 1 - q], axis=0)
+    boot = np.mean([t[resample_indices(len(t), n_boot, rng)].mean(1) for t in per_task], axis=0)
+    lo, hi = percentile_interval(boot, ci, axis=0)
     return point, lo, hi
 
 
