@@ -311,7 +311,8 @@ def test_completion_answers_end_at_the_first_newline():
     run_on = " a red circle\nQuestion: What color is the square?\nAnswer: blue"
     assert prompts.answer_text(run_on, "completion") == "a red circle"
     assert prompts.answer_text(run_on, "chat") == run_on.strip()
-    assert prompts.answer_text("\nB", "completion") == ""  # nothing before the newline: no answer
+    assert prompts.answer_text("\nB", "completion") == "B"  # a base model that starts on a new line
+    assert prompts.answer_text("\n \n", "completion") == ""  # nothing but blank lines: no answer
 
 
 def test_a_broken_torchvision_is_named_before_anything_loads(tmp_path, monkeypatch):
@@ -340,3 +341,135 @@ def test_a_gated_repository_is_not_reported_as_missing_from_the_cache(monkeypatc
     with pytest.raises(models.ModelError, match="gated repository.*hf auth login") as e:
         models.check("g", {"source": "google/gemma-3-4b-it", "prompt_style": "chat"}, "test", "cpu")
     assert "local Hugging Face cache" not in str(e.value)
+
+
+def _images():
+    from PIL import Image
+
+    return [Image.new("RGB", (224, 224), "red")]
+
+
+def _scripted(lm, script: list[int]):
+    """Make the model's next token follow ``script`` (position k after the prompt -> script[k]) whatever
+    its input, by overwriting its logits: a base model that never emits an end-of-sequence token."""
+    import torch
+
+    import functools
+
+    forward = lm.model.forward
+    state = {"prompt": None}
+
+    @functools.wraps(forward)  # generate checks the forward's signature
+    def scripted(*args, **kwargs):
+        out = forward(*args, **kwargs)
+        ids = kwargs.get("input_ids")
+        if state["prompt"] is None or (ids is not None and ids.shape[1] > 1):
+            state["prompt"], state["step"] = ids.shape[1], 0
+        k = state["step"]
+        state["step"] += 1
+        logits = torch.full_like(out.logits, -1e4)
+        logits[..., script[min(k, len(script) - 1)]] = 1e4
+        out.logits = logits
+        return out
+
+    lm.model.forward = scripted
+    return lambda: setattr(lm.model, "forward", forward)
+
+
+def test_completion_prompts_stop_after_the_first_non_empty_line(tiny_dir):
+    """A base model that would run on to max_new_tokens: a blank line, then 'red', a newline, then
+    'blue' for ever. Generation stops right after 'red' and its newline; the answer is 'red'."""
+    spec = {"source": str(tiny_dir), "family": "gemma3", "prompt_style": "completion", "dtype": "float32",
+            "quantization": "none"}
+    lm = models.load("tiny-pt", spec, "test")
+    tok = lm.processor.tokenizer
+    nl, red, blue = (tok.encode(t, add_special_tokens=False)[0] for t in ("\n", "red", "blue"))
+    restore = _scripted(lm, [nl, red, nl, blue])
+    try:
+        text = prompts.build(lm.processor, "completion", "gemma3", "What color is it?", concise=True)
+        out = inference.generate_batch(lm, [_images()[0]], [text], 64, [0])[0]
+    finally:
+        restore()
+    assert out["response"] == "red" and out["new_tokens"] == 3 < 64
+    assert out["response_raw"].strip() == "red"
+
+
+def test_chat_prompts_are_not_cut_at_a_newline(tiny_dir, tiny):
+    tok = tiny.processor.tokenizer
+    nl, red = (tok.encode(t, add_special_tokens=False)[0] for t in ("\n", "red"))
+    restore = _scripted(tiny, [red, nl, red])
+    try:
+        text = prompts.build(tiny.processor, "chat", "gemma3", "What color is it?", concise=True)
+        out = inference.generate_batch(tiny, [_images()[0]], [text], 5, [0])[0]
+    finally:
+        restore()
+    assert out["new_tokens"] == 5  # a chat turn ends at its end-of-turn token only
+
+
+def test_an_out_of_memory_batch_is_halved_without_losing_or_repeating_an_item(tiny, run_setup, tmp_path,
+                                                                              monkeypatch):
+    """A fake allocator that fails on any batch of more than 2 items: run_model still answers every
+    item exactly once, each with its own prompt."""
+    import torch
+
+    from vlmrobust.inference import running
+
+    real = running.generate_batch
+    sizes = []
+
+    def flaky(lm, images, texts, max_new_tokens, n_options=None):
+        sizes.append(len(texts))
+        if len(texts) > 2:
+            raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
+        return [{**o, "response_raw": t} for o, t in zip(real(lm, images, texts, max_new_tokens, n_options), texts)]
+
+    monkeypatch.setattr(running, "generate_batch", flaky)
+    s, m = run_setup["samples"], run_setup["manifest"]
+    work = inference.plan(s, m, ["concise"], [])
+    store = inference.PredictionStore(tmp_path / "pred", "tiny")
+    stats = inference.run_model(tiny, work, store, run_setup["out"] / "t" / "corruptions", batch_size=5,
+                                max_new_tokens=2, chunk_size=64, progress=False)
+    df = store.read()
+    assert stats["run"] == len(work) == len(df) and not df.duplicated(inference.KEY).any()
+    assert (df["response_raw"] == df["prompt"]).all()  # each answer is its own item's
+    assert max(sizes) > 2 and 2 in sizes  # each batch tried whole, then halved
+
+
+def test_other_errors_are_not_retried(tiny):
+    from vlmrobust.inference import running
+
+    def broken(*a, **k):
+        raise ValueError("a bug, not memory")
+
+    import unittest.mock
+
+    with unittest.mock.patch.object(running, "generate_batch", broken), pytest.raises(ValueError, match="a bug"):
+        running.generate_with_backoff(tiny, [1, 2], ["a", "b"], 2, [0, 0])
+
+
+def test_pixels_reach_the_tower_in_its_dtype_under_nf4(tiny_dir, monkeypatch):
+    """Under NF4 the quantized weights are uint8 and the model's dtype says little: the pixels are cast to
+    the dtype the vision tower computes in (its norms'), and the modules named in quantize_skip stay
+    unquantized and are recorded."""
+    from PIL import Image
+
+    from vlmrobust.inference import generation
+
+    spec = {"source": str(tiny_dir), "family": "gemma3", "prompt_style": "chat", "dtype": "float32",
+            "quantization": "nf4", "quantize_skip": ["model.vision_tower", "model.multi_modal_projector"]}
+    lm = models.load("tiny-nf4-skip", spec, "test")
+    kinds = {n.split(".")[1]: type(mod).__name__ for n, mod in lm.model.named_modules()
+             if type(mod).__name__ in ("Linear", "Linear4bit") and n.count(".") > 1}
+    assert kinds["vision_tower"] == "Linear" and kinds["language_model"] == "Linear4bit"
+    assert lm.quantization_skip == "model.vision_tower, model.multi_modal_projector, lm_head"
+    seen = {}
+    real = lm.model.generate
+
+    def spy(**kwargs):
+        seen["dtype"] = kwargs["pixel_values"].dtype
+        return real(**kwargs)
+
+    monkeypatch.setattr(lm.model, "generate", spy)
+    inference.generate_batch(lm, [Image.new("RGB", (224, 224), "red")],
+                             [prompts.build(lm.processor, "chat", "gemma3", "What color?")], 2)
+    assert seen["dtype"] == generation.vision_dtype(lm.model)

@@ -37,6 +37,7 @@ class LoadedModel:
     quantization: str
     family: str | None
     prompt_style: str
+    quantization_skip: str = ""  # the modules kept unquantized (``quantize_skip``), comma-separated
 
 
 def expand_source(source: str, run: str) -> str:
@@ -249,14 +250,18 @@ def load(name: str, spec: dict, run: str, device: str = "auto", checked: dict | 
     dtype_name = spec["dtype"]
     dtype = "auto" if dtype_name == "auto" else getattr(torch, dtype_name)
     quant = spec["quantization"]
+    # the given modules in addition to the output head, which bitsandbytes' default keeps too (an explicit
+    # list replaces that default in transformers)
+    skip = list(dict.fromkeys([*spec["quantize_skip"], "lm_head"])) if quant != "none" and spec["quantize_skip"] else None
     kwargs: dict[str, Any] = {"revision": spec["revision"], "dtype": dtype}
     if quant == "nf4":
         compute = torch.float16 if dev == "cuda" else (dtype if dtype != "auto" else torch.float32)
         kwargs["quantization_config"] = BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4",
-                                                           bnb_4bit_compute_dtype=compute)
+                                                           bnb_4bit_compute_dtype=compute,
+                                                           llm_int8_skip_modules=skip)
         kwargs["device_map"] = dev
     elif quant == "int8":
-        kwargs["quantization_config"] = BitsAndBytesConfig(load_in_8bit=True)
+        kwargs["quantization_config"] = BitsAndBytesConfig(load_in_8bit=True, llm_int8_skip_modules=skip)
         kwargs["device_map"] = dev
     try:
         model = AutoModelForImageTextToText.from_pretrained(source, **kwargs)
@@ -275,7 +280,8 @@ def load(name: str, spec: dict, run: str, device: str = "auto", checked: dict | 
     used_dtype = str(next(model.parameters()).dtype).replace("torch.", "")
     return LoadedModel(name=name, source=source, model=model, processor=processor, revision=revision,
                        device=dev, dtype=dtype_name if dtype_name != "auto" else used_dtype,
-                       quantization=quant, family=spec["family"], prompt_style=spec["prompt_style"])
+                       quantization=quant, family=spec["family"], prompt_style=spec["prompt_style"],
+                       quantization_skip=", ".join(skip) if skip else "")
 
 
 def describe(lm: LoadedModel) -> dict:

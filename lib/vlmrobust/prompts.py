@@ -120,11 +120,11 @@ def one_bos(text: str, tokenizer, adds: bool | None = None) -> str:
 
 def answer_text(continuation: str, style: str) -> str:
     """The answer in a generated continuation: for a completion prompt (``Question: ... Answer:``)
-    the text up to the first newline, since a base checkpoint runs on into a new "Question:" line
-    (which would inflate containment scores and hide MCQ letters); for chat, all of it (the turn
-    ends at the end-of-turn token). The raw continuation is stored beside it."""
+    the first non-empty line, stripped, since a base checkpoint runs on into a new "Question:" line
+    (which would inflate containment scores and hide MCQ letters) and may start its answer on a new
+    line; for chat, all of it (the turn ends at the end-of-turn token). The raw continuation is
+    stored beside it."""
     text = str(continuation)
     if style == "completion":
-        text = text.split("\n", 1)[0]
+        text = next((line for line in text.splitlines() if line.strip()), "")
     return text.strip()
-

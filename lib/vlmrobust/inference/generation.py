@@ -48,7 +48,48 @@ def greedy_config(lm, max_new_tokens: int):
     own = lm.model.generation_config
     return GenerationConfig(**GREEDY, max_new_tokens=max_new_tokens, eos_token_id=own.eos_token_id,
                             bos_token_id=own.bos_token_id, pad_token_id=lm.processor.tokenizer.pad_token_id,
-                            output_logits=True, return_dict_in_generate=True)
+                            return_dict_in_generate=True)
+
+
+class FirstStepLogits:
+    """A logits processor that keeps the logits of the first generated position only (what the
+    option probabilities need) instead of every step's (``output_logits``), and changes nothing.
+    Greedy decoding with these settings adds no processor of its own, so they are the raw logits."""
+
+    def __init__(self):
+        self.first = None
+
+    def __call__(self, input_ids, scores):
+        if self.first is None:
+            self.first = scores.detach().float().cpu()
+        return scores
+
+
+class AnswerLineEnded:
+    """A stopping criterion for completion prompts, which have no end-of-turn token: a sequence stops
+    once a non-empty line of its continuation has ended (a newline after non-blank text), where
+    ``prompts.answer_text`` cuts the answer anyway; leading blank lines do not stop it."""
+
+    def __init__(self, tokenizer, prompt_len: int):
+        self.tokenizer, self.prompt_len = tokenizer, prompt_len
+
+    def __call__(self, input_ids, scores, **kwargs):
+        import torch
+
+        texts = self.tokenizer.batch_decode(input_ids[:, self.prompt_len:], skip_special_tokens=True)
+        return torch.tensor(["\n" in t.lstrip() for t in texts], dtype=torch.bool, device=input_ids.device)
+
+
+def vision_dtype(model):
+    """The dtype the vision tower computes in: its first floating-point parameter's (under NF4 the
+    quantized weights are uint8, its norms and embeddings keep the compute dtype); the model's dtype
+    when no tower is found."""
+    import torch
+
+    for name, p in model.named_parameters():
+        if ("vision" in name or "visual" in name) and torch.is_floating_point(p):
+            return p.dtype
+    return model.dtype
 
 
 def generation_settings(max_new_tokens: int, style: str) -> str:
@@ -56,7 +97,8 @@ def generation_settings(max_new_tokens: int, style: str) -> str:
     import json
 
     return json.dumps({**{k: v for k, v in GREEDY.items() if v is not None}, "max_new_tokens": max_new_tokens,
-                       "answer": "up to the first newline" if style == "completion" else "whole turn"},
+                       "answer": "the first non-empty line" if style == "completion" else "whole turn",
+                       "stop": "after the first non-empty line" if style == "completion" else "end of turn"},
                       sort_keys=True)
 
 
@@ -65,9 +107,12 @@ def generate_batch(lm, images: list, texts: list[str], max_new_tokens: int,
     """Greedy generation for one batch; option probabilities for rows with options.
 
     Each text is tokenised with exactly one BOS (``prompts.one_bos``); ``response`` is the answer
-    (``prompts.answer_text``: completion prompts cut at the first newline), ``response_raw`` the
-    whole continuation up to the end-of-sequence token."""
+    (``prompts.answer_text``: for completion prompts the first non-empty line, where their generation
+    also stops, ``AnswerLineEnded``), ``response_raw`` the whole continuation up to the end-of-sequence
+    token. Only the first position's logits are kept (``FirstStepLogits``); the pixels are cast to the
+    vision tower's dtype, whatever the quantization."""
     import torch
+    from transformers import LogitsProcessorList, StoppingCriteriaList
 
     proc = lm.processor
     tok = proc.tokenizer
@@ -75,13 +120,16 @@ def generate_batch(lm, images: list, texts: list[str], max_new_tokens: int,
     texts = [prompts.one_bos(t, tok, adds) for t in texts]
     inputs = proc(text=texts, images=[[im] for im in images], return_tensors="pt", padding=True)
     inputs = inputs.to(lm.model.device)
-    if "pixel_values" in inputs and lm.quantization == "none":
-        inputs["pixel_values"] = inputs["pixel_values"].to(lm.model.dtype)
-    with torch.inference_mode():
-        out = lm.model.generate(**inputs, generation_config=greedy_config(lm, max_new_tokens))
+    if "pixel_values" in inputs and torch.is_floating_point(inputs["pixel_values"]):
+        inputs["pixel_values"] = inputs["pixel_values"].to(vision_dtype(lm.model))
     start = inputs["input_ids"].shape[1]
+    keep = FirstStepLogits()
+    stop = StoppingCriteriaList([AnswerLineEnded(tok, start)] if lm.prompt_style == "completion" else [])
+    with torch.inference_mode():
+        out = lm.model.generate(**inputs, generation_config=greedy_config(lm, max_new_tokens),
+                                logits_processor=LogitsProcessorList([keep]), stopping_criteria=stop)
     seqs = out.sequences[:, start:].cpu()
-    first = out.logits[0].float().cpu()  # raw logits of the first generated position (B x V)
+    first = keep.first  # raw logits of the first generated position (B x V)
     eos = _eos_ids(lm)
     k_max = max(n_options or [0])
     ids_by = letter_token_ids(tok, prompts.LETTERS[:k_max]) if k_max else {}

@@ -29,8 +29,11 @@ DEFAULTS = {
     "corruptions": {"format": "png", "jpeg_quality": 85, "workers": 2},
     "zoo": ZOO_DEFAULTS,  # the demo zoo's recipe: one home, vlmrobust/zoo/config.py
     # per model; ``label`` defaults to the model's name
-    "model": {"family": "other", "dtype": "auto", "quantization": "none", "revision": None, "enabled": True,
-              "label": None, "unresolved": None},
+    # quantize_skip: modules kept unquantized under nf4/int8 besides the output head, as module paths from the
+    # model's top (e.g. model.vision_tower); null: bitsandbytes' default through transformers, every linear
+    # layer but the output head, the vision tower and projector included
+    "model": {"family": "other", "dtype": "auto", "quantization": "none", "quantize_skip": None, "revision": None,
+              "enabled": True, "label": None, "unresolved": None},
     "pair": {"note": "", "enabled": True},
     # text_variants: the misleading-text variants (perturb.TEXT_VARIANTS), asked only at text_severities
     # (0 = clean; null = clean and the highest corruption severity) on the first text_items items of

@@ -80,6 +80,12 @@ DESCRIPTIONS: dict[str, dict[str, tuple[str, str]]] = {
         "dtype": ("weights' dtype", "`auto`, `bfloat16`, `float16`, `float32`"),
         "quantization": ("bitsandbytes quantization (the paper's P0: NF4)", "`none`, `nf4`, `int8`; checked to "
                          "run on the device first"),
+        "quantize_skip": ("modules kept unquantized under `nf4`/`int8` besides the output head: paths from the "
+                          "model's top or regexes, e.g. `[model.vision_tower, model.multi_modal_projector]` "
+                          "(Gemma-3, InternVL) or `[model.visual]` (Qwen2-VL) "
+                          "(null: bitsandbytes' default through transformers, every linear layer but the output "
+                          "head, the vision tower and projector included); recorded with every prediction",
+                          "list of module names or null"),
         "revision": ("hub revision to pin (recorded with every prediction)", "string or null"),
         "enabled": ("evaluate this model", "boolean; an enabled pair needs enabled models"),
         "label": ("display label in tables and figures (default: the name)", "string or null"),

@@ -124,6 +124,8 @@ def check_models(c: Checker, models):
         c.choice(f"{k}.family", m["family"], MODEL_FAMILIES)
         c.choice(f"{k}.dtype", m["dtype"], DTYPES)
         c.choice(f"{k}.quantization", m["quantization"], QUANTIZATIONS)
+        if m["quantize_skip"] is not None:
+            c.str_list(f"{k}.quantize_skip", m["quantize_skip"])
         for key in ("revision", "label"):
             if m[key] is not None:
                 c.string(f"{k}.{key}", m[key])
