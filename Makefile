@@ -18,7 +18,7 @@ RUNNER := $(PY) -m vlmrobust.runner --params $(P)
 
 .DEFAULT_GOAL := help
 .PHONY: help setup reproduce check-params test test-fast lab bench clean sync browser zoo-seeds seed-runs po-aug-variants \
-        verify zoo-train zoo-ship publish binder-url \
+        verify zoo-train zoo-ship publish binder-url preflight \
         convert-internvl zoo corruptions inference scoring severity confound probit ethics structure audit text report
 
 help:  ## list the targets
@@ -44,7 +44,10 @@ $(STAMP): pyproject.toml
 check-params: setup  ## validate params/$(PARAMS).yaml (fails fast, naming file, key, value)
 	@$(PY) -m vlmrobust.params check $(P)
 
-reproduce: check-params  ## run every notebook in order -> outputs/<run>/ (unchanged ones are skipped; FORCE=1 runs all)
+preflight: check-params  ## models, datasets and disk checked before any download (run by reproduce)
+	@$(PY) -m vlmrobust.preflight --params $(P)
+
+reproduce: check-params preflight  ## run every notebook in order -> outputs/<run>/ (unchanged ones are skipped; FORCE=1 runs all)
 	$(RUNNER) $(if $(FORCE),--force)
 
 zoo: check-params  ## 00: install the shipped demo zoo (or train it when the params change its recipe), goal check

@@ -50,11 +50,38 @@ def run(mode: str, root: Path, n: int) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def bytes_read(root: Path, n: int, row_group: int) -> dict:
+    """Sampling n rows through a filesystem in the hub's layout that counts bytes (the path paper mode
+    takes with ``huggingface_hub.HfFileSystem``): bytes read against the split's size, and the parts a
+    bounded read cannot avoid (footers, id columns, one row group per chosen row)."""
+    import pyarrow.parquet as pq
+
+    from hub_layout import CountingFileSystem
+    from vlmrobust import data
+    from vlmrobust.data import splits
+
+    hub = root.parent / f"{root.name}-hub"
+    (hub / "datasets" / "lmms-lab-encoder").mkdir(parents=True, exist_ok=True)
+    (hub / "datasets" / "lmms-lab-encoder" / "VQAv2").symlink_to(root)
+    fs = CountingFileSystem(hub)
+    splits.hub_filesystem = lambda: fs
+    data.load_benchmark("vqav2", n, seed=42, source={"id": "lmms-lab-encoder/VQAv2", "split": "validation"})
+    files = sorted((root / "data").glob("*.parquet"))
+    meta = [pq.ParquetFile(f).metadata for f in files]
+    total = sum(f.stat().st_size for f in files)
+    return {"row_group_rows": row_group, "row_groups": sum(m.num_row_groups for m in meta), "split_bytes": total,
+            "bytes_read": fs.bytes_read, "fraction_read": round(fs.bytes_read / total, 4),
+            "footer_bytes": sum(m.serialized_size for m in meta)}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", type=int, nargs="+", default=[5000, 50000])
     ap.add_argument("--n", type=int, default=500)
     ap.add_argument("--side", type=int, default=64, help="image side in pixels (random pixels, ~12 KB at 64)")
+    ap.add_argument("--hub-rows", type=int, default=40000, help="rows of the split whose hub reads are counted")
+    ap.add_argument("--hub-row-group", type=int, default=10, help="its rows per row group")
+    ap.add_argument("--hub-n", type=int, default=50)
     a = ap.parse_args()
     results = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -68,9 +95,14 @@ def main() -> None:
             results.append({"split_rows": size, "parquet_mb": round(size_mb, 1), "n": a.n, "bounded": bounded,
                             "whole_split_in_pandas": whole, "write_seconds": round(made, 1)})
             print(json.dumps(results[-1]))
+        hub_root = write_vqav2_split(Path(tmp) / "hub-split", rows=a.hub_rows, files=4, row_group=a.hub_row_group,
+                                     side=a.side, noise=True)
+        hub = bytes_read(hub_root, a.hub_n, a.hub_row_group)
+        print(json.dumps(hub))
     first, last = results[0], results[-1]
     write("bounded_loading", {
-        "results": results,
+        "results": results, "hub_bytes": {**hub, "n": a.hub_n,
+                                          "goal": "sampling 50 rows reads under 5 % of the split's bytes"},
         "time_ratio_largest_to_smallest": last["bounded"]["seconds"] / first["bounded"]["seconds"],
         "rows_ratio": last["split_rows"] / first["split_rows"],
         "peak_rss_mb_bounded_largest": last["bounded"]["peak_rss_mb"],

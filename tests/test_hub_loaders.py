@@ -230,3 +230,43 @@ def test_only_the_chosen_rows_row_groups_are_read(tmp_path, monkeypatch):
     full = pd.concat([pd.read_parquet(f) for f in sorted((root / "data").glob("*.parquet"))], ignore_index=True)
     order = hub.seeded_order(full["question_id"], 3)
     assert list(df["sample_id"]) == [str(q) for q in full["question_id"].iloc[order[:20]]]
+
+
+def test_hub_reads_are_bounded_in_bytes(tmp_path, monkeypatch):
+    """Through a filesystem in the hub's layout that counts bytes: sampling 20 rows reads the footers,
+    the id columns and the chosen rows' row groups, a small share of the split, and gives the very
+    rows a local read gives."""
+    from hub_layout import CountingFileSystem, hub_tree, split_bytes
+
+    import pyarrow.parquet as pq
+
+    root = hub_tree(tmp_path / "hub", rows=6000, files=2, row_group=25, side=32, noise=True)
+    fs = CountingFileSystem(root)
+    monkeypatch.setattr(splits, "hub_filesystem", lambda: fs)
+    df = data.load_benchmark("vqav2", 20, seed=3, source={"id": "lmms-lab-encoder/VQAv2", "split": "validation"})
+    total = split_bytes(root)
+    assert len(df) == 20 and fs.opened == 2  # each file opened once: its footer read once
+    # what a bounded read may cost: each file's footer and id column, and at most the n + 8 candidates'
+    # row groups (the loader reads a few candidates ahead, in case an image does not decode)
+    files = sorted(root.rglob("*.parquet"))
+    meta = [pq.ParquetFile(f).metadata for f in files]
+    footers = sum(m.serialized_size + 8 for m in meta)
+    ids = sum(m.row_group(g).column(0).total_compressed_size for m in meta for g in range(m.num_row_groups))
+    group = max(m.row_group(g).total_byte_size for m in meta for g in range(m.num_row_groups))
+    assert fs.bytes_read <= 1.1 * (footers + ids + (20 + 8) * group), (fs.bytes_read, footers, ids, group)
+    assert fs.bytes_read < 0.25 * total, f"read {fs.bytes_read} of {total} bytes"
+    local = data.load_benchmark("vqav2", 20, seed=3,
+                                source={"path": str(root / "datasets" / "lmms-lab-encoder" / "VQAv2")})
+    assert list(df["sample_id"]) == list(local["sample_id"]) and list(df["image_sha256"]) == list(local["image_sha256"])
+
+
+def test_the_hub_listing_gives_the_split_files_and_sizes(tmp_path):
+    from hub_layout import CountingFileSystem, hub_tree
+
+    root = hub_tree(tmp_path / "hub", rows=40, files=2, row_group=10)
+    files, sizes = splits.hub_split_files("lmms-lab-encoder/VQAv2", None, "validation", None, "vqav2",
+                                          CountingFileSystem(root))
+    assert files == ["data/validation-00000-of-00002.parquet", "data/validation-00001-of-00002.parquet"]
+    assert all(v > 0 for v in sizes.values())
+    with pytest.raises(splits.SplitError, match="no Parquet files of config None, split 'test'"):
+        splits.hub_split_files("lmms-lab-encoder/VQAv2", None, "test", None, "vqav2", CountingFileSystem(root))

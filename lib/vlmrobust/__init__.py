@@ -19,6 +19,7 @@ foundations (``paths``, ``params``, ``data``) through the pipeline (``corruption
 - ``prompts``        the exact prompt text per model style, prompt variants, option letters
 - ``perturb``        misleading / truthful caption and hint lines (the text prompt variants)
 - ``models``         loading any checkpoint through AutoProcessor + AutoModelForImageTextToText
+- ``preflight``      models, datasets and disk checked before any download (``make preflight``)
 - ``digests``        SHA-256 manifests of checkpoint folders (the shipped zoo is checked on every load)
 - ``inference``      batched greedy generation over every condition, resumable store
 - ``vision_cache``   vision-tower outputs computed once per (tower, image), shared by variants and models

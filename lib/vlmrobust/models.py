@@ -190,7 +190,7 @@ def hub_error(what: str, source: str, e: BaseException) -> "ModelError":
             f"in (`hf auth login`)")
     return ModelError(
         f"{what}: '{source}' is not in the local Hugging Face cache and cannot be downloaded "
-        f"here ({type(e).__name__}). Download it on a machine with network access "
+        f"on this machine ({type(e).__name__}). Download it on a machine with network access "
         f"(huggingface-cli download {source}) and copy the cache, or give a local directory instead")
 
 
