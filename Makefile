@@ -72,9 +72,10 @@ audit: check-params  ## 09: audit of the paper's published numbers
 	$(RUNNER) --only 09
 text: check-params  ## 10: misleading text in the prompt, alone and with corrupted images
 	$(RUNNER) --only 10
-convert-internvl: setup  ## paper mode: OpenGVLab/InternVL2_5-2B (remote code) -> checkpoints/InternVL2_5-2B-hf
+convert-internvl: setup  ## paper mode: OpenGVLab/InternVL2_5-2B (remote code) -> checkpoints/InternVL2_5-2B-hf, then compared with the remote-code model
 	$(PY) -m vlmrobust.convert_internvl --source OpenGVLab/InternVL2_5-2B \
-	    --processor-from OpenGVLab/InternVL2_5-2B-MPO-hf --out checkpoints/InternVL2_5-2B-hf
+	    --processor-from OpenGVLab/InternVL2_5-2B-MPO-hf --out checkpoints/InternVL2_5-2B-hf --verify \
+	    $(if $(DEVICE),--device $(DEVICE))
 verify: check-params  ## compare outputs/<run>/ with the published results/<run>/ (tables column by column, predictions)
 	$(PY) -m vlmrobust.verify --params $(P)
 report: check-params  ## outputs/<run>/report/index.html from what the run has made (make reproduce builds it too)

@@ -290,3 +290,30 @@ def test_bad_inputs_fail_naming_the_problem_and_write_nothing(remote, partner, t
     (tmp_path / "taken" / "config.json").write_text("{}")
     with pytest.raises(ModelError, match="already holds a checkpoint"):
         conv.convert(str(src), str(partner), tmp_path / "taken")
+
+
+def test_verify_compares_the_converted_model_with_the_original(remote, partner, tmp_path):
+    """``--verify``'s comparison on the tiny pair: the model the remote-layout checkpoint was made from
+    stands in for the remote-code model (which cannot be downloaded offline), called as the remote
+    code is (pixel tiles, input ids with the image context tokens, its img_context_token_id)."""
+    from vlmrobust import conversion_check as cc
+
+    src, reference = remote
+    out = conv.convert(str(src), str(partner), tmp_path / "hf")
+
+    def remote_like(inputs, image_token_id):
+        assert (inputs["input_ids"] == image_token_id).any()
+        with torch.no_grad():
+            return reference(**inputs).logits
+
+    with no_video_processor():
+        result = cc.compare(out, remote_like)
+    ok, line = cc.report(result, 1e-4)
+    assert ok and result["next_token_agreement"] == 3 and result["max_abs_logit_diff"] < 1e-5, line
+
+    def off(inputs, image_token_id):  # a conversion error shows: the check has teeth
+        return remote_like(inputs, image_token_id) + 0.5
+
+    with no_video_processor():
+        bad = cc.compare(out, off)
+    assert not cc.report(bad, 1e-4)[0] and "DIFFERS" in cc.report(bad, 1e-4)[1]

@@ -24,6 +24,7 @@ foundations (``paths``, ``params``, ``data``) through the pipeline (``corruption
 - ``inference``      batched greedy generation over every condition, resumable store
 - ``vision_cache``   vision-tower outputs computed once per (tower, image), shared by variants and models
 - ``convert_internvl`` remote-code InternVL -> transformers-native checkpoint (``make convert-internvl``)
+- ``conversion_check`` the converted checkpoint's logits against the remote-code model's (``--verify``)
 - ``scoring``        the paper's per-dataset scorers and MCQ letter extraction
 - ``answer_format``  is a response an answer of the form the question asks for
 - ``metrics``        accuracy tables, CE, mCE, Rel. mCE, mCR with uncertainty

@@ -328,12 +328,28 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", default="checkpoints/InternVL2_5-2B-hf")
     ap.add_argument("--skip-tokenizer-check", action="store_true",
                     help="do not compare the special-token ids of the two tokenizers")
+    ap.add_argument("--verify", action="store_true",
+                    help="then compare the converted model's logits with the remote-code model's "
+                         "(vlmrobust.conversion_check; needs einops and timm: the [gpu] extra)")
+    ap.add_argument("--device", default="cpu", help="device of the --verify comparison")
+    ap.add_argument("--tolerance", type=float, default=5e-2,
+                    help="largest |logit difference| --verify accepts (bf16 weights compared in float32)")
     args = ap.parse_args(argv)
-    try:
-        path = convert(args.source, args.processor_from, args.out, not args.skip_tokenizer_check)
-    except ModelError as e:
-        raise SystemExit(f"convert_internvl: {e}") from None
-    print(f"converted {args.source} -> {path}")
+    out = paths.resolve(args.out)
+    if not (args.verify and (out / "config.json").exists()):  # --verify on an existing conversion only checks it
+        try:
+            out = convert(args.source, args.processor_from, args.out, not args.skip_tokenizer_check)
+        except ModelError as e:
+            raise SystemExit(f"convert_internvl: {e}") from None
+        print(f"converted {args.source} -> {out}")
+    if args.verify:
+        from . import conversion_check
+
+        result = conversion_check.compare(out, conversion_check.remote_reference(args.source, device=args.device),
+                                          args.device)
+        ok, line = conversion_check.report(result, args.tolerance)
+        print(f"verify {out} against {args.source}: {line}")
+        return 0 if ok else 1
     return 0
 
 
