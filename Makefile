@@ -18,7 +18,7 @@ RUNNER := $(PY) -m vlmrobust.runner --params $(P)
 
 .DEFAULT_GOAL := help
 .PHONY: help setup reproduce check-params test test-fast lab bench clean sync browser zoo-seeds seed-runs po-aug-variants \
-        verify zoo-train zoo-ship publish binder-url preflight \
+        verify zoo-train zoo-ship publish binder-url preflight gpu-smoke \
         convert-internvl zoo corruptions inference scoring severity confound probit ethics structure audit text report
 
 help:  ## list the targets
@@ -109,9 +109,12 @@ po-aug-variants: check-params  ## po-aug retrained alone with each augmentation 
 seed-runs: check-params  ## the whole pipeline on the zoo-seeds' zoos 1 2 -> outputs/<run>-seed<k>/, findings side by side (about 10 min per seed; not in reproduce)
 	$(PY) zoo-experiments/seed_runs.py --params $(P) --seeds $(or $(SEEDS),1 2)
 
+gpu-smoke: setup  ## paper mode, small: every paper model (P0 in bf16 and NF4) on 20 items x 2 conditions -> benchmarks/results/gpu_smoke.json (TINY=1: tiny random models)
+	$(PY) benchmarks/gpu_smoke.py $(if $(TINY),--tiny)
+
 bench: setup  ## speed benchmarks -> benchmarks/results/*.json
 	@mkdir -p benchmarks/results
-	@for b in $(filter-out benchmarks/_common.py benchmarks/from_nothing.py benchmarks/cpu_kinds.py,$(wildcard benchmarks/*.py)); do \
+	@for b in $(filter-out benchmarks/_common.py benchmarks/from_nothing.py benchmarks/cpu_kinds.py benchmarks/gpu_smoke.py,$(wildcard benchmarks/*.py)); do \
 	    echo "== $$b"; $(PY) $$b || exit 1; done
 	@echo "(benchmarks/from_nothing.py and cpu_kinds.py run alone: half an hour and ten minutes)"
 

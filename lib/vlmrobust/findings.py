@@ -120,6 +120,20 @@ def timings() -> str:
     return "\n".join(lines) + "\n"
 
 
+def timings_brief() -> str:
+    """The README's two lines: both commands' time, and the machine."""
+    t = _timings()
+    parts = []
+    if "reproduce_from_nothing" in t:
+        parts.append(f"`make reproduce` from nothing, environment included: "
+                     f"{t['reproduce_from_nothing']['seconds'] / 60:.1f} minutes (again, nothing changed: "
+                     f"{t['reproduce_cached']['seconds']:.0f} s)")
+    if "make_test" in t:
+        parts.append(f"`make test`: {t['make_test']['seconds'] / 60:.1f} minutes")
+    return (f"Measured on {t['machine'].split(';')[0]} in a fresh clone ({t['date']}): " + "; ".join(parts)
+            + ". Where the time goes, and other CPUs: [docs/performance.md](docs/performance.md).\n")
+
+
 def binder() -> str:
     t = _timings()
     if "postbuild" not in t:
@@ -200,7 +214,7 @@ def _suite(p: dict):
     return resolve_suite(p["corruptions"]["suite"])
 
 
-BLOCKS = {"answer": answer, "paper-cost": paper_cost, "timings": timings, "binder": binder, "cpu-kinds": cpu_kinds, "zoo-goals": zoo_goals,
+BLOCKS = {"answer": answer, "paper-cost": paper_cost, "timings": timings, "timings-brief": timings_brief, "binder": binder, "cpu-kinds": cpu_kinds, "zoo-goals": zoo_goals,
           "zoo-endpoint": zoo_endpoint, "zoo-seeds": zoo_seeds, "zoo-recipe": zoo_recipe}
 
 
