@@ -167,11 +167,21 @@ print("pairs/datasets whose conclusion changes when format is controlled for:",
       ", ".join(changed["pair"] + " " + changed["dataset"]) if len(changed) else "none")
 
 # %% [markdown]
-# **Reading the demo.** The zoo's pair Z1 (pt -> it) mirrors the Gemma confound: `pt` is a caption
-# model that rarely answers in format, so on the open-ended synthetic sets it sits at the floor. There
-# eq. 1 reports the aligned model as much more robust, yet the base's headroom is zero, and the
-# controlled views either have no items left (no condition where both answer in format) or, for MCQ
-# scored from the option probabilities, put Rel. mCE back near 1. Z0 (it -> po), where both models
-# answer in format, keeps its verdict under every view. Whether the concise instruction removes the
-# format loss is read from table B per model; `it` was trained with the instruction and answers
-# `plain` prompts with sentences, which is the verbosity mismatch in miniature.
+# **Reading the run** (generated from the tables above). A base model that rarely answers in format sits
+# at the floor, where eq. 1's denominator nears its ceiling and the ratio favours the aligned model
+# mechanically; the controlled views show whether a verdict survives when format is taken out. `it` was
+# trained with the concise instruction and answers `plain` prompts with sentences: the verbosity
+# mismatch in miniature (table B).
+
+# %%
+floors = sens[sens["floor"]].groupby("pair").size() if len(sens) else pd.Series(dtype=int)
+lines = []
+for pid, g in verdicts.groupby("pair", sort=False):
+    std = g["standard"].value_counts()
+    flags = [c for c in g.columns if c.endswith("_changes")]
+    changes = [f"{r['dataset']} ({', '.join(c[:-len('_changes')] for c in flags if r[c])})"
+               for _, r in g.iterrows() if any(r[c] for c in flags)]
+    lines.append(f"- **{pid}**: standard verdicts {', '.join(f'{v} on {k}' for k, v in std.items())}; "
+                 f"base at the floor in {int(floors.get(pid, 0))} (dataset, corruption) cells; verdicts that change "
+                 f"when format is controlled for: {', '.join(changes) or 'none'}.")
+display(Markdown("\n".join(lines)))

@@ -31,10 +31,10 @@ def test_each_seed_trains_its_own_zoo_and_every_goal_gets_a_range(tmp_path, monk
     assert len(goals) == 2 * (len(ranges) + 1) == 2 * 14  # 13 goals and the descriptive Rel. mCE row per seed
     ep = pd.read_csv(out / "endpoint.csv")
     assert set(ep["seed"]) == {0, 1} and set(ep["control"]) == {"negative", "positive"}
-    det = pd.read_csv(out / "detection.csv").set_index("control")
-    assert set(det.index) == {"negative", "positive"} and (det["seeds"] == 2).all()
-    assert det.loc["positive", "reads_as"] == "power (detection rate)"
-    assert (det["rate"] == det["detected_in"] / 2).all()
+    det = pd.read_csv(out / "detection.csv")
+    assert set(det["control"]) == {"negative", "positive"} and (det["seeds"] == 2).all() and len(det) == 4
+    assert set(det.loc[det["control"] == "positive", "reads_as"]) == {"power (detection rate)"}
+    assert det["rule"].str.contains("the goal").sum() == 2 and (det["rate"] == det["detected_in"] / 2).all()
     assert (ranges["min"] <= ranges["max"]).all() and (ranges["seeds"] == 2).all()
     assert (ranges["holds_for_all"] == (ranges["met_by"] == 2)).all()
     assert set(pd.read_csv(out / "controls.csv")["seed"]) == {0, 1}

@@ -53,13 +53,18 @@ def detection(endpoints: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     for seed, ep in endpoints.groupby("seed"):
         for role, v in vr.zoo.control_verdicts(ep).items():
             rows.append({"seed": seed, "control": role, "pair": v["pair"], "tasks_above_0": v["above_0"],
-                         "tasks_containing_0": v["contain_0"], "detected": v["detected"]})
+                         "tasks_containing_0": v["contain_0"], "detected": v["detected"],
+                         "pooled_above_0": v["pooled_above_0"]})
     per_seed = pd.DataFrame(rows)
-    rate = per_seed.groupby(["control", "pair"]).agg(seeds=("seed", "nunique"), detected_in=("detected", "sum"))
+    rates = []
+    for rule, col in (("interval above 0 on >= 2 of 4 tasks (the goal)", "detected"),
+                      ("pooled interval above 0 (descriptive)", "pooled_above_0")):
+        r = per_seed.groupby(["control", "pair"]).agg(seeds=("seed", "nunique"), detected_in=(col, "sum"))
+        rates.append(r.reset_index().assign(rule=rule))
+    rate = pd.concat(rates, ignore_index=True)
     rate["rate"] = rate["detected_in"] / rate["seeds"]
-    rate["reads_as"] = ["power (detection rate)" if c == "positive" else "false-positive rate"
-                        for c in rate.index.get_level_values("control")]
-    return per_seed, rate.reset_index()
+    rate["reads_as"] = ["power (detection rate)" if c == "positive" else "false-positive rate" for c in rate["control"]]
+    return per_seed, rate[["rule", "control", "pair", "seeds", "detected_in", "rate", "reads_as"]]
 
 
 def write(out, goal_rows: list, control_rows: list, lost_rows: list, facts: dict,

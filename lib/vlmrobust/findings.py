@@ -77,8 +77,8 @@ def zoo_seeds() -> str:
     seeds = int(ranges["seeds"].iloc[0])
     lines = []
     for r in det.itertuples():
-        lines.append(f"* {r.reads_as.capitalize()} of the degradation endpoint on the {r.control} control {r.pair}: "
-                     f"detected in {r.detected_in} of {r.seeds} training seeds.")
+        lines.append(f"* {r.reads_as.capitalize()} of the degradation endpoint on the {r.control} control {r.pair}, "
+                     f"rule \"{r.rule}\": {r.detected_in} of {r.seeds} training seeds.")
     t = ranges.assign(range=[f"{_fmt(a)} - {_fmt(b)}" for a, b in zip(ranges["min"], ranges["max"])],
                       met=[f"{m} of {seeds}" for m in ranges["met_by"]])
     return "\n".join(lines) + "\n\n" + _md(t[["goal", "range", "target", "met"]])
@@ -161,7 +161,10 @@ def answer() -> str:
     ep = _table("tables/ethics_endpoint.csv").set_index(["pair", "dataset"])
     rel = _table("tables/relative_mce_bootstrap.csv")
     z2rel = rel[(rel["pair"] == "Z2") & (rel["dataset"] == "macro") & (rel["statistic"] == "rel_mce_ratio")].iloc[0]
-    det = _table("zoo-seeds/detection.csv").set_index("control")
+    det = _table("zoo-seeds/detection.csv")
+    det = det[det["rule"].str.contains("the goal")].set_index("control")
+    pooled = _table("zoo-seeds/detection.csv")
+    pooled = pooled[pooled["rule"].str.contains("pooled")].set_index("control")
     z2, z0 = ep.loc[("Z2", "pooled")], ep.loc[("Z0", "pooled")]
     ns = sorted({int(x) for x in t4["paper_evidence"].str.extract(r"n = (\d+)")[0].dropna()})
     lines = [
@@ -176,9 +179,11 @@ def answer() -> str:
         f"4. **The instrument works on a planted effect**: the demo's `po-aug` (aligned on corrupted images) loses "
         f"{_ci(z2['estimate'], z2['ci_lo'], z2['ci_hi'])} less accuracy to corruption than `it` on the run's 400 items "
         f"(the degradation endpoint), where `po` (aligned on clean images) gives "
-        f"{_ci(z0['estimate'], z0['ci_lo'], z0['ci_hi'])}; on held-out items the planted effect is detected in "
-        f"{det.loc['positive', 'detected_in']} of {det.loc['positive', 'seeds']} training seeds, the null falsely in "
-        f"{det.loc['negative', 'detected_in']} of {det.loc['negative', 'seeds']}.",
+        f"{_ci(z0['estimate'], z0['ci_lo'], z0['ci_hi'])}. Over {det.loc['positive', 'seeds']} training seeds on "
+        f"held-out items the pooled interval finds it in {pooled.loc['positive', 'detected_in']} and the null in "
+        f"{pooled.loc['negative', 'detected_in']}; the stricter goal (2 of 4 tasks at 100 items each) in "
+        f"{det.loc['positive', 'detected_in']} and {det.loc['negative', 'detected_in']}: per task, the planted "
+        "effect is near what 100 items can see.",
         f"5. **The paper's Rel. mCE cannot see that effect**: Z2's macro Rel. mCE is {z2rel['estimate']:.3f} "
         f"[{z2rel['ci_lo']:.3f}, {z2rel['ci_hi']:.3f}], because most of a model's corrupted error is clean error; "
         "the compendium judges degradation item by item instead.",

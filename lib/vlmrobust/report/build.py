@@ -39,7 +39,9 @@ def _run_side(s: Section, tables: Path, figures: Path) -> str:
         csv = tables / f"{name}.csv"
         if csv.exists():
             try:
-                parts.append(html.table(pd.read_csv(csv), f"This run: {name}"))
+                t = pd.read_csv(csv)
+                t = t.rename(columns={c: "" for c in t.columns if str(c).startswith("Unnamed:")})  # a saved index
+                parts.append(html.table(t, f"This run: {name}"))
             except pd.errors.EmptyDataError:  # a table with no rows and no columns
                 parts.append(f'<p class="note">This run: {html.esc(name)} is empty (no rows).</p>')
         else:

@@ -201,17 +201,20 @@ def endpoint(ev: pd.DataFrame, params: dict) -> pd.DataFrame:
 
 
 def control_verdicts(ep: pd.DataFrame) -> dict:
-    """The controls' verdicts from ``endpoint``'s per-task rows: the positive control is detected where
-    the interval is above 0 on at least two tasks; the same rule on the negative control is a false
-    positive; the negative control holds where at least three tasks' intervals contain 0."""
+    """The controls' verdicts from ``endpoint``'s rows: the positive control is detected where the
+    interval is above 0 on at least two tasks (the goal's rule); the same rule on the negative control
+    is a false positive; the negative control holds where at least three tasks' intervals contain 0.
+    Beside the rule, the pooled row's interval (the four tasks' items as one sample), descriptive."""
     from ..analyses.degradation import POOLED as POOLED_ROW
 
     tasks = ep[ep["dataset"] != POOLED_ROW]
     out = {}
     for role in ("positive", "negative"):
         t = tasks[tasks["control"] == role]
+        p = ep[(ep["dataset"] == POOLED_ROW) & (ep["control"] == role)]
         out[role] = {"above_0": int((t["ci_lo"] > 0).sum()), "contain_0": int(((t["ci_lo"] <= 0) & (t["ci_hi"] >= 0)).sum()),
-                     "tasks": len(t), "pair": "/".join(t["pair"].unique()) or "(none in the run)"}
+                     "tasks": len(t), "pair": "/".join(t["pair"].unique()) or "(none in the run)",
+                     "pooled_above_0": bool(len(p) and p["ci_lo"].iloc[0] > 0)}
         out[role]["detected"] = out[role]["above_0"] >= DETECT_TASKS
     return out
 
