@@ -27,6 +27,7 @@ foundations (``paths``, ``params``, ``data``) through the pipeline (``corruption
 - ``conversion_check`` the converted checkpoint's logits against the remote-code model's (``--verify``)
 - ``scoring``        the paper's per-dataset scorers and MCQ letter extraction
 - ``answer_format``  is a response an answer of the form the question asks for
+- ``refusal``        did a model refuse, say it cannot see, or comply (published refusal lists, a judge)
 - ``metrics``        accuracy tables, CE, mCE, Rel. mCE, mCR with uncertainty
 - ``stats``          the statistics analyses share: exact tests, bootstrap, power, GEE and mixed models
 - ``analyses``       one module per analysis notebook: scores in, tidy frames out
