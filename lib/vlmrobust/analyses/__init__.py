@@ -16,8 +16,9 @@
 - ``text_perturbation``  notebook 10: misleading text in the prompt, alone and with corruption
 - ``claims``     notebook 11: every claim of the paper with its verdict from the printed tables
 - ``ledger``     notebook 11: the claim ledger, the run's verdict beside the paper's
+- ``safety``     refusal under corruption: RR, ORR, selectivity, SCE / OCE, the pair's dSCE
 """
 
-from . import ce_tables, claims, confound, degradation, ethics, ledger, outcomes, probit, severity, structure, text_perturbation
+from . import ce_tables, claims, confound, degradation, ethics, ledger, safety, outcomes, probit, severity, structure, text_perturbation
 
-__all__ = ["ce_tables", "claims", "confound", "degradation", "ethics", "ledger", "outcomes", "probit", "severity", "structure", "text_perturbation"]
+__all__ = ["ce_tables", "claims", "confound", "degradation", "ethics", "ledger", "safety", "outcomes", "probit", "severity", "structure", "text_perturbation"]
