@@ -118,10 +118,11 @@ vr.plots.save(fig, RUN, "figure_probit_paper")
 
 # %%
 al = paper_pts[paper_pts["role"] == "aligned"].set_index("pair")
+EXTRAPOLATED = " (extrapolated: its clean accuracy is outside the bases' range)"
 display(Markdown("\n".join(
     f"- **{pid}** ({r.model}): {'above' if r.rho_fitted_beta > 0 else 'below'} the line by "
     f"{r.rho_fitted_beta:+.2f} probit units [{r.rho_fitted_lo:+.2f}, {r.rho_fitted_hi:+.2f}]"
-    f"{' (extrapolated: its clean accuracy is outside the bases\' range)' if r.extrapolated else ''}; at slope 1 "
+    f"{EXTRAPOLATED if r.extrapolated else ''}; at slope 1 "
     f"{r.rho_beta1:+.2f}. {'The interval excludes 0.' if r.rho_fitted_lo > 0 or r.rho_fitted_hi < 0 else 'The interval contains 0: a reading, not a finding.'}"
     for pid, r in al.iterrows())))
 

@@ -36,6 +36,21 @@ def test_notebook_matches_its_py_percent_pair(nb_path):
 
 
 @pytest.mark.parametrize("nb_path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_every_code_cell_compiles_on_this_python(nb_path):
+    """A syntax error (say, a backslash inside an f-string's braces, legal only from Python 3.12)
+    would otherwise surface minutes into `make reproduce`, after the expensive stages."""
+    nb = nbformat.read(nb_path, as_version=4)
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        source = "\n".join(line for line in cell.source.splitlines() if not line.lstrip().startswith(("%", "!")))
+        try:
+            compile(source, f"{nb_path.name}[cell {i}]", "exec")
+        except SyntaxError as err:
+            pytest.fail(f"{nb_path.name}, cell {i}: {err}")
+
+
+@pytest.mark.parametrize("nb_path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_parameters_cell_names_the_params_file_and_nothing_else(nb_path):
     nb = nbformat.read(nb_path, as_version=4)
     cells = [c for c in nb.cells if "parameters" in c.get("metadata", {}).get("tags", [])]
