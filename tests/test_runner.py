@@ -163,3 +163,41 @@ def test_the_fingerprint_follows_the_library_and_earlier_notebooks(tmp_path):
     second = fingerprint.notebook_fingerprints(nbs, p)
     assert first["00_nb"] == second["00_nb"] and first["01_nb"] != second["01_nb"] and first["02_nb"] != second["02_nb"]
     assert fingerprint.notebook_fingerprints(nbs, {**p, "seed": p["seed"] + 1})["00_nb"] != second["00_nb"]
+
+
+def test_a_table_a_notebook_stops_writing_is_removed_and_never_published(fresh_outputs, monkeypatch, tmp_path):
+    """Tables are owned by the notebook that wrote them: renaming a table in a notebook must not
+    leave the old name behind to be published or compared as if the run had written it."""
+    import pandas as pd
+
+    from vlmrobust import report, verify
+
+    writes = {"07": ["ethics_old", "ethics_keep"]}
+
+    def fake_execute(nb, out, params_file, log_output=False, timeout=None):
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text("{}")
+        for name in writes.get(nb.stem[:2], []):
+            artifacts.write_table(pd.DataFrame({"x": [1]}), "smoke", name)
+
+    monkeypatch.setattr(runner, "execute", fake_execute)
+    monkeypatch.setattr(report, "build", lambda run, p: "report")
+    monkeypatch.setattr(artifacts, "missing_inputs", lambda run, stem, has_zoo: [])
+    tables = fresh_outputs / "smoke" / "tables"
+    assert runner.main(["--params", "params/smoke.yaml"]) == 0
+    assert artifacts.current_tables("smoke") == ["ethics_keep", "ethics_old"]
+
+    artifacts.write_table(pd.DataFrame({"x": [1]}), "smoke", "from_older_code")  # written by no notebook
+    assert "from_older_code" not in artifacts.current_tables("smoke")
+    writes["07"] = ["ethics_new", "ethics_keep"]  # the notebook renames a table
+    assert runner.main(["--params", "params/smoke.yaml", "--only", "07"]) == 0
+    assert not any((tables / f"ethics_old{ext}").exists() for ext in artifacts.TABLE_FORMATS)
+    assert artifacts.current_tables("smoke") == ["ethics_keep", "ethics_new"]
+
+    artifacts.write_parquet(pd.DataFrame({"model": ["m"], "dataset": ["X"], "sample_id": ["1"], "corruption": ["none"],
+                                          "severity": [0], "prompt_variant": ["concise"], "response": ["a"],
+                                          "score": [1.0]}), fresh_outputs / "smoke" / artifacts.SCORES)
+    dest = verify.publish("smoke", tmp_path / "published")
+    assert sorted(p.stem for p in (dest / "tables").glob("*.csv")) == ["ethics_keep", "ethics_new"]
+    compared = verify.compare_tables(dest / "tables", tables, artifacts.current_tables("smoke"))
+    assert set(compared["table"]) == {"ethics_keep", "ethics_new"}

@@ -113,6 +113,43 @@ def read(run: str, name: str) -> pd.DataFrame:
     return pd.read_parquet(p)
 
 
+TABLE_FORMATS = (".csv", ".md", ".tex")
+
+
+def tables_written_since(run: str, since: float) -> list[str]:
+    """Names of the tables under ``tables/`` written at or after ``since`` (``time.time()``): what
+    the notebook that ran from then on wrote, so that the runner can record each table's owner."""
+    d = paths.tables_dir(run)
+    return sorted(p.stem for p in d.glob("*.csv") if p.stat().st_mtime >= since) if d.is_dir() else []
+
+
+def remove_tables(run: str, names) -> list[str]:
+    """Delete the tables ``names`` (every format); returns those that existed."""
+    gone = []
+    for name in sorted(names):
+        files = [paths.tables_dir(run) / f"{name}{ext}" for ext in TABLE_FORMATS]
+        if any(f.exists() for f in files):
+            gone.append(name)
+        for f in files:
+            f.unlink(missing_ok=True)
+    return gone
+
+
+def current_tables(run: str) -> list[str] | None:
+    """The tables the run's notebooks wrote at their last execution, from ``provenance.json``;
+    None when some executed notebook's record predates this bookkeeping (then every table counts).
+    A table a notebook no longer writes (renamed, dropped) is not in the list."""
+    import json
+
+    record = paths.run_dir(run) / "provenance.json"
+    if not record.exists():
+        return None
+    entries = json.loads(record.read_text()).get("notebooks", {}).values()
+    if any("tables" not in e for e in entries if e.get("status") == "ok"):
+        return None
+    return sorted({t for e in entries for t in e.get("tables", [])})
+
+
 def write_table(df: pd.DataFrame, run: str, name: str, floatfmt: str = ".3f", index: bool = True) -> Path:
     """A table for people and machines: CSV, Markdown and LaTeX under ``tables/``."""
     d = paths.tables_dir(run)

@@ -16,7 +16,8 @@ notebook's inputs (``artifacts.NEEDS``): a stage run out of order says which sta
 run first. The first failing cell stops the run; its traceback is printed and the
 partially executed notebook is kept in ``outputs/<run>/notebooks/`` for inspection.
 ``outputs/<run>/provenance.json`` keeps the last execution of every notebook (updated
-as each one finishes). Long steps draw progress bars in the terminal (``progress``),
+as each one finishes), with the tables each one wrote: a table a notebook stops writing is
+removed at its next execution, and never published or compared. Long steps draw progress bars in the terminal (``progress``),
 each notebook's status and time is printed as it finishes, and a summary of what was
 produced closes the run.
 
@@ -138,6 +139,7 @@ def _run_all(run: str, p: dict, a, todo: list[Path]) -> int:
             timings.append({"notebook": nb.stem, "status": "cached", "seconds": 0.0})
             continue
         print(f"[{run}] ({k}/{len(todo)}) {nb.stem} ...", flush=True)
+        wall0 = time.time()
         try:
             execute(nb, out_dir / nb.name, a.params, a.log_output, a.timeout)
             state = "ok"
@@ -148,6 +150,11 @@ def _run_all(run: str, p: dict, a, todo: list[Path]) -> int:
             print(f"\nThe partially executed notebook is {out_dir / nb.name}", file=sys.stderr)
         entry = {"notebook": nb.stem, "status": state, "started": started,
                  "seconds": round(time.monotonic() - t0, 1), "fingerprint": fingerprints[nb.stem]}
+        if state == "ok":  # each table's owner; what the notebook wrote last time and no longer writes goes
+            entry["tables"] = artifacts.tables_written_since(run, wall0)
+            stale = artifacts.remove_tables(run, set(before.get("tables", [])) - set(entry["tables"]))
+            if stale:
+                print(f"[{run}] {nb.stem} no longer writes {', '.join(stale)}: removed from tables/", flush=True)
         timings.append(entry)
         provenance.record(run, p, a.params, entry)
         print(f"[{run}] ({k}/{len(todo)}) {nb.stem} {state} in {entry['seconds']:.0f} s", flush=True)

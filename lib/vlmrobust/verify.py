@@ -96,13 +96,18 @@ def compare_table(name: str, expected: pd.DataFrame, actual: pd.DataFrame) -> di
             "detail": ("; ".join(details) if bad else "every compared column equal") + note}
 
 
-def compare_tables(expected: Path, actual: Path) -> pd.DataFrame:
-    """Every published table against the run's (and the run's tables the published run lacks)."""
+def compare_tables(expected: Path, actual: Path, actual_names: list[str] | None = None) -> pd.DataFrame:
+    """Every published table against the run's (and the run's tables the published run lacks).
+    ``actual_names``: the tables the run's notebooks wrote (``artifacts.current_tables``); a file
+    outside it is left over from older code and counts as not written."""
     rows = []
-    names = sorted({p.stem for p in expected.glob("*.csv")} | {p.stem for p in actual.glob("*.csv")})
+    written = {p.stem for p in actual.glob("*.csv")}
+    if actual_names is not None:
+        written &= set(actual_names)
+    names = sorted({p.stem for p in expected.glob("*.csv")} | written)
     for name in names:
         e, a = expected / f"{name}.csv", actual / f"{name}.csv"
-        if not a.exists():
+        if name not in written:
             rows.append({"table": name, "status": "missing", "columns": "", "detail": "the run did not write it"})
         elif not e.exists():
             rows.append({"table": name, "status": "new", "columns": "", "detail": "not in the published results"})
@@ -141,7 +146,7 @@ def verify(run: str, expected: Path | None = None) -> dict:
     expected = Path(expected) if expected else expected_dir(run)
     if not expected.is_dir():
         raise FileNotFoundError(f"no published results for run '{run}' at {expected}")
-    tables = compare_tables(expected / "tables", paths.run_dir(run) / "tables")
+    tables = compare_tables(expected / "tables", paths.run_dir(run) / "tables", artifacts.current_tables(run))
     preds = None
     if (expected / "predictions.parquet").exists() and artifacts.path(run, artifacts.SCORES).exists():
         preds = compare_predictions(pd.read_parquet(expected / "predictions.parquet"),
@@ -173,8 +178,10 @@ def publish(run: str, dest: Path | None = None) -> Path:
     if (dest / "tables").exists():
         shutil.rmtree(dest / "tables")
     (dest / "tables").mkdir(parents=True)
+    current = artifacts.current_tables(run)
     for csv in sorted((src / "tables").glob("*.csv")):
-        shutil.copy2(csv, dest / "tables" / csv.name)
+        if current is None or csv.stem in current:  # never a table left over from older code
+            shutil.copy2(csv, dest / "tables" / csv.name)
     artifacts.write_parquet(published_predictions(artifacts.read(run, artifacts.SCORES)), dest / "predictions.parquet")
     seeds = src / "zoo-seeds"
     for name in SEED_STUDY:
