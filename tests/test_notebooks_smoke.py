@@ -103,7 +103,7 @@ def test_zoo_inference_and_scoring_outputs(smoke_run):
     for stage in ("pt", "it", "po", "po-aug"):
         assert (run_dir / "zoo" / stage / "config.json").exists()
     goals = pd.read_csv(run_dir / "tables" / "zoo_goals.csv")
-    assert len(goals) == 15 and goals["measured"].notna().all()
+    assert len(goals) == 14 and goals.loc[goals["kind"] == "goal", "measured"].notna().all()
     ctl = pd.read_csv(run_dir / "tables" / "zoo_controls.csv")
     assert set(zip(ctl["pair"], ctl["control"])) == {("Z0", "negative"), ("Z2", "positive")}
     assert len(ctl) == 2 * 5 and (ctl["dataset"] == "pooled (4 tasks)").sum() == 2  # 4 tasks + the pooled row
@@ -169,7 +169,8 @@ def test_severity_and_ethics_outputs(smoke_run):
     assert len(fam) == 3 * 4 and (fam["p_holm"] >= fam["p"] - 1e-12).all() and (ep["dataset"] == "pooled").sum() == 3
     mixed = pd.read_csv(run_dir / "tables" / "ethics_mixed.csv")
     assert list(mixed.columns[3:6]) == ["gee_coef", "gee_se", "gee_z"]  # the GEE leads
-    assert mixed["vb_random"].dropna().str.contains("item:aligned sd").all()  # item slopes in the mixed model
+    fitted = mixed[mixed["vb_status"] == "ok"]  # item slopes in the mixed model wherever it fitted
+    assert "vb_random" in mixed and fitted["vb_random"].astype(str).str.contains("item:aligned sd").all()
     for fig in ("figure5_severity_curves", "figure7_severity_pair", "severity_reversal_forest",
                 "severity_power_curve", "ethics_endpoint", "ethics_mde_curves", "figure_ethics_subgroups"):
         assert (run_dir / "figures" / f"{fig}.png").exists(), fig
@@ -268,7 +269,8 @@ def test_text_perturbation_outputs(smoke_run):
     assert len(eff) == 4 * 4 * 6 and (eff.loc[eff["image"] == "clean", "n"] == 4).all()
     assert eff["adopt_mislead"].between(0, 1).all()
     inter = pd.read_csv(run_dir / "tables" / "text_interaction.csv")
-    assert len(inter) == 4 * 5  # 4 models x (4 datasets and their pool)
+    assert len(inter) == 4 * 5 * 2  # 4 models x (4 datasets and their pool) x 2 references (truthful, none)
+    assert inter["reference"].str.split().str[0].value_counts().to_dict() == {"truthful": 20, "none": 20}
     assert (inter["int"] - ((inter["A11"] - inter["A10"]) - (inter["A01"] - inter["A00"]))).abs().max() < 1e-9
-    assert len(pd.read_csv(run_dir / "tables" / "text_three_way.csv")) == 3 * 5
+    assert len(pd.read_csv(run_dir / "tables" / "text_three_way.csv")) == 3 * 5 * 2
     assert (run_dir / "figures" / "figure_text_2x2.png").exists()

@@ -6,7 +6,7 @@ import shutil
 import pytest
 
 from tinymodels import make_tiny_gemma3
-from vlmrobust import models, params, preflight
+from vlmrobust import params, preflight
 
 
 def _params(tmp_path, models_spec: dict, datasets=("synth-vqa",), sources=None, device="cpu"):

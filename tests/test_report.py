@@ -28,7 +28,6 @@ def test_page_is_self_contained():
 
 
 def test_report_shows_an_empty_table_instead_of_failing(tmp_path, monkeypatch):
-    from vlmrobust import params
     from vlmrobust.report.build import _run_side
     from vlmrobust.analyses.section import Section
 

@@ -263,7 +263,6 @@ def _masked_bootstrap(f: pd.DataFrame, pair, reference: str, dataset: str, mask:
                       n_boot: int, seed: int, ci: float) -> dict:
     """Paired item bootstrap of both Rel. mCE forms where each condition's accuracy is taken over the
     items of ``mask`` (items x conditions, True = counted) only; the mask is resampled with the items."""
-    key = ["sample_id", "corruption", "severity"]
     s = f[(f["dataset"] == dataset) & (f["corruption"] != CLEAN)]
     cubes = {m: s[s["model"] == m].pivot_table(index="sample_id", columns=["corruption", "severity"], values="score")
              for m in dict.fromkeys([pair.base, pair.aligned, reference])}
