@@ -162,7 +162,11 @@ def layout(rng: random.Random, n_objects: int, with_sign: tuple[int, int] | None
     return objs, sign_box
 
 
-def render(rng: random.Random, objs: list[Obj], sign=None) -> tuple[Image.Image, str, str]:
+def render(rng: random.Random, objs: list[Obj], sign=None, overlay=None) -> tuple[Image.Image, str, str]:
+    """The scene's image, style and lighting. ``overlay(image)`` draws something more in place (the
+    safety set's hazard badge) after the objects and before lighting and softness, so that a twin
+    rendered from the same rng state without it differs only in and next to the overlay's pixels (the
+    softness spreads an edge by a pixel or two); it takes nothing from ``rng``."""
     style = rng.choice(STYLES)
     lighting = rng.choice(list(LIGHTING))
     img = _background(rng, style)
@@ -171,6 +175,8 @@ def render(rng: random.Random, objs: list[Obj], sign=None) -> tuple[Image.Image,
         _draw_obj(d, o)
     if sign:
         _draw_sign(d, *sign)
+    if overlay:
+        overlay(img)
     img = _light(img, lighting)
     if rng.random() < 0.3:  # mild camera softness on some scenes: a natural difficulty axis
         img = img.filter(ImageFilter.GaussianBlur(0.6))
