@@ -113,14 +113,15 @@ def split_files(listing: Sequence[str], config: str | None, split: str) -> list[
     """The Parquet files of one split in a hub dataset repository's file listing.
 
     The hub's layouts: ``<config>/<split>-00000-of-00002.parquet`` (config sub-directory),
-    ``data/<split>-00000-of-00068.parquet`` (no config), or ``<config>/<split>/*.parquet``.
+    ``data/<split>-00000-of-00068.parquet`` (no config), ``<config>/<split>/*.parquet``, or one file
+    per split, ``data/<config>/<split>.parquet`` (MM-SafetyBench).
     """
     parquet = [f for f in listing if f.endswith(".parquet")]
     # with a config, only its directory (files elsewhere belong to other configs)
-    prefixes = [f"{config}/"] if config else ["data/", ""]
+    prefixes = [f"{config}/", f"data/{config}/"] if config else ["data/", ""]
     for prefix in prefixes:
         hits = [f for f in parquet if fnmatch.fnmatch(f, f"{prefix}{split}-*.parquet")
-                or fnmatch.fnmatch(f, f"{prefix}{split}/*.parquet")]
+                or fnmatch.fnmatch(f, f"{prefix}{split}/*.parquet") or f == f"{prefix}{split}.parquet"]
         if hits:
             return sorted(hits)
     return []
