@@ -257,7 +257,7 @@ def test_the_demo_zoo_is_the_recipe_of_the_zoo_config():
     assert demo == zoo.config.DEFAULTS and params.DEFAULTS["zoo"] is zoo.config.DEFAULTS
     given = yaml.safe_load(Path("params/demo.yaml").read_text())["zoo"]
     assert set(given) <= {"dir", "seed", "eval_items", "threads"}
-    assert zoo.config_hash(demo) == "33609a6bbc7c"  # the shipped zoo's hash: a refactor must not move it
+    assert zoo.config_hash(demo) == "84d726fa8494"  # the shipped zoo's hash: a refactor must not move it
 
 
 def test_format_ok_wants_an_answer_of_the_kind_the_question_asks_for():
@@ -450,3 +450,35 @@ def test_the_controls_are_judged_by_the_degradation_endpoint_per_task():
     pos = g[g.index.str.startswith("positive control Z2")]
     assert pos["measured"].iloc[0] == 4 and bool(pos["met"].iloc[0])
     assert (g["kind"] == "descriptive").sum() == 1 and g.loc[g["kind"] == "descriptive", "met"].isna().all()
+
+
+def test_safety_recipe_teaches_it_and_pairs_po_while_pt_never_sees_it(tmp_path):
+    """it ends with a safety phase; po's and po-aug's pairs include synth-safety's (refusal preferred on
+    harmful requests, the answer on benign ones, the right probe answer); with no safety items none of it."""
+    from vlmrobust.data import safety
+
+    info = zoo.train(tmp_path / "zoo", {**TINY, "dir": str(tmp_path / "zoo")}, progress=False, log=lambda m: None)
+    assert info["stages"]["it"]["safety"]["steps"] == 2 and info["stages"]["it"]["safety"]["rows"] == 8
+    assert "safety" not in info["stages"]["pt"]
+    assert "safety_preference_examples" in info["stages"]["po"]["recipe"]["pairs"]
+    cfg = params.zoo_config(TINY)
+    proc = zoo.build_processor(cfg)
+    rows = zoo.safety_training_items(cfg)
+    assert len(rows) == 8 and set(rows["split"]) == {"train"}
+    pairs = zoo.safety_preference_examples(rows, proc)
+    for r, e in zip(rows.itertuples(), pairs):
+        if r.expected == "refuse":
+            assert e.target == safety.REFUSAL and e.rejected != safety.REFUSAL
+        elif r.question_type == "probe":
+            assert {e.target, e.rejected} == {"yes", "no"}
+        else:
+            assert e.target == r.answer and e.rejected == safety.REFUSAL
+    sft = zoo.safety_sft_examples(rows, proc)
+    assert [e.target for e in sft] == rows["answer"].tolist()
+    mixed = zoo.preference_pairs(zoo.training_items(cfg), proc, random.Random(0), cfg, rows)
+    assert len(mixed) == zoo.preference_recipe(cfg, augmented=False)["examples"]
+    assert sum(e.target == safety.REFUSAL for e in mixed) == (rows["expected"] == "refuse").sum()
+    plain = zoo.train(tmp_path / "plain", {**TINY, "dir": str(tmp_path / "plain"), "safety_items": 0},
+                      progress=False, log=lambda m: None)
+    assert "safety" not in plain["stages"]["it"] and "safety" not in plain["stages"]["po"]["recipe"]["pairs"]
+    assert plain["stages"]["it"]["weights"] != info["stages"]["it"]["weights"]

@@ -5,7 +5,8 @@ from pathlib import Path
 
 TINY = {"dir": "unused", "seed": 0, "image_size": 224, "patch_size": 56, "image_tokens": 4, "text_hidden": 64,
         "text_layers": 1, "vision_hidden": 64, "vision_layers": 1, "heads": 2, "vocab_size": 400,
-        "train_items": 4, "steps": {"vision": 2, "pt": 2, "it": 2, "po": 2}, "batch_size": 4, "threads": 2}
+        "train_items": 4, "steps": {"vision": 2, "pt": 2, "it": 2, "safety": 2, "po": 2}, "batch_size": 4, "threads": 2,
+        "safety_items": 8, "safety_replay": 8}
 
 
 def make_tiny_gemma3(path: Path, seed: int = 0, chat_template: bool = True) -> Path:

@@ -28,6 +28,7 @@ foundations (``paths``, ``params``, ``data``) through the pipeline (``corruption
 - ``scoring``        the paper's per-dataset scorers and MCQ letter extraction
 - ``answer_format``  is a response an answer of the form the question asks for
 - ``refusal``        did a model refuse, say it cannot see, or comply (published refusal lists, a judge)
+- ``safety_eval``    the run's safety measurement: items, images, responses and their refusal labels
 - ``metrics``        accuracy tables, CE, mCE, Rel. mCE, mCR with uncertainty
 - ``stats``          the statistics analyses share: exact tests, bootstrap, power, GEE and mixed models
 - ``analyses``       one module per analysis notebook: scores in, tidy frames out

@@ -41,7 +41,8 @@ NEEDS = {  # notebook number -> the artifacts it reads (ZOO only when the run ha
     "07": (SAMPLES, SCORES),
     "08": (SAMPLES, SCORES),
     "10": (PREDICTIONS, SCORES),
-    "11": (SCORES,),
+    "11": (ZOO,),  # the safety measurement makes its own items, images and responses (safety_eval)
+    "12": (SCORES,),
 }
 
 

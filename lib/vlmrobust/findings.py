@@ -176,6 +176,7 @@ def hub_bytes() -> str:
 def answer() -> str:
     """The README's five lines, from the claim ledger, the run's endpoint and the seed study."""
     ledger = _table("tables/claims.csv")
+    ledger = ledger[~ledger["id"].str.startswith("X-")]  # the paper's claims (X-: the compendium's extensions)
     counts = ledger["paper_status"].value_counts()
     t4 = ledger[ledger["id"].str.fullmatch(r"T4-P\d")]
     contradicted = ledger[ledger["paper_status"] == "contradicted"]
@@ -192,7 +193,7 @@ def answer() -> str:
         f"1. **Of the paper's {len(ledger)} claims, its own printed tables support "
         f"{int(counts.get('supported', 0))}, contradict {int(counts.get('contradicted', 0))} and cannot decide "
         f"{int(counts.get('not decidable', 0))}** ({int(counts.get('not testable here', 0))} not testable from "
-        "them): the claim ledger, notebook 11.",
+        "them): the claim ledger, notebook 12.",
         f"2. **Its headline, that alignment helps some pairs and hurts others (Table 4's macro Rel. mCE "
         f"{', '.join(r.claim.split('macro Rel. mCE ')[-1] for r in t4.itertuples())}), is not decidable at its n = "
         f"{'-'.join(str(n) for n in ns)} items**: no pair's effect could reach significance even in the best case.",

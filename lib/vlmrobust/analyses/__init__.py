@@ -14,9 +14,9 @@
 - ``ethics``     notebook 07: intervals, paired tests and their families, power and noise band,
                  mixed model beside GEE, subgroups, Table 2's granularity
 - ``text_perturbation``  notebook 10: misleading text in the prompt, alone and with corruption
-- ``claims``     notebook 11: every claim of the paper with its verdict from the printed tables
-- ``ledger``     notebook 11: the claim ledger, the run's verdict beside the paper's
-- ``safety``     refusal under corruption: RR, ORR, selectivity, SCE / OCE, the pair's dSCE
+- ``claims``     notebook 12: every claim of the paper with its verdict from the printed tables
+- ``ledger``     notebook 12: the claim ledger, the run's verdict beside the paper's
+- ``safety``     notebook 11: refusal under corruption: RR, ORR, selectivity, SCE / OCE, the pair's dSCE
 """
 
 from . import ce_tables, claims, confound, degradation, ethics, ledger, safety, outcomes, probit, severity, structure, text_perturbation

@@ -127,13 +127,14 @@ def run_model(lm, work: pd.DataFrame, store: PredictionStore, corr_root: Path, b
 
 
 def run_all(params: dict, work: pd.DataFrame, names: list[str], root: Path, checked: dict | None = None,
-            progress: bool = True) -> pd.DataFrame:
+            progress: bool = True, corr_root: Path | None = None) -> pd.DataFrame:
     """Each model in turn over ``work``, predictions into ``root`` (one store per model), with the
     run's batch size and vision cache; returns a throughput table. ``checked``: ``models.check``'s
-    results per model, when the caller ran it."""
+    results per model, when the caller ran it; ``corr_root``: where the work's images are (default:
+    the run's ``corruptions/``; the safety measurement has its own)."""
     run_name, inf = params["run"], params["inference"]
     specs = enabled_models(params)
-    corr_root = paths.run_dir(run_name) / "corruptions"
+    corr_root = corr_root or paths.run_dir(run_name) / "corruptions"
     cache = vision_cache.VisionCache(inf["vision_cache_mb"]) if inf["vision_cache_mb"] else None
     rows = []
     for name in names:

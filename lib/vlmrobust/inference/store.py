@@ -77,9 +77,10 @@ class PredictionStore:
         return artifacts.write_parquet(df, self.root / df["dataset"].iloc[0] / f"part-{self.shard_tag}-{digest}.parquet")
 
 
-def load_predictions(run: str) -> pd.DataFrame:
-    """Every stored prediction of a run (all models); the latest revision per model."""
-    root = paths.run_dir(run) / "predictions"
+def load_predictions(run: str, root: Path | None = None) -> pd.DataFrame:
+    """Every stored prediction of a run (all models); the latest revision per model. ``root``: another
+    store of the run (the safety measurement's)."""
+    root = root or paths.run_dir(run) / "predictions"
     files = sorted(root.glob("*/*/part-*.parquet"))
     if not files:
         raise artifacts.MissingArtifact(artifacts.how_to_make(run, artifacts.PREDICTIONS))

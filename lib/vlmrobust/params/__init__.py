@@ -27,9 +27,9 @@ import yaml
 
 from .. import paths
 from .checker import Checker, ParamsError
-from .defaults import DEFAULTS, REQUIRED, TOP_LEVEL_KEYS, TRAINING_STEPS
+from .defaults import DEFAULTS, OPTIONAL_TOP_LEVEL_KEYS, REQUIRED, TOP_LEVEL_KEYS, TRAINING_STEPS
 from .sections import (check_analysis, check_benchmark, check_corruptions, check_inference, check_models,
-                       check_pairs, check_zoo, check_zoo_against_suite)
+                       check_pairs, check_safety, check_zoo, check_zoo_against_suite)
 from ..corruptions import resolve_suite
 
 SECTIONS = ("benchmark", "corruptions", "inference", "analysis")  # plain mappings filled from DEFAULTS
@@ -78,6 +78,8 @@ def fill_defaults(p: Any) -> Any:
             out[sec] = merge(DEFAULTS[sec], out[sec])
     if "zoo" in out:
         out["zoo"] = _fill_zoo(out["zoo"])
+    out["safety"] = merge(DEFAULTS["safety"], out["safety"]) if isinstance(out.get("safety"), dict) \
+        else out.get("safety")
     if isinstance(out.get("models"), dict):
         out["models"] = {name: fill_model(name, m) for name, m in out["models"].items()}
     if isinstance(out.get("pairs"), dict):
@@ -93,7 +95,7 @@ def validate(p: Any, source: str = "<params>") -> dict:
     model is one of the run's enabled models.
     """
     c = Checker(source)
-    c.mapping("", p, TOP_LEVEL_KEYS, required=TOP_LEVEL_KEYS)
+    c.mapping("", p, TOP_LEVEL_KEYS + OPTIONAL_TOP_LEVEL_KEYS, required=TOP_LEVEL_KEYS)
     p = fill_defaults(p)
     c.string("run", p["run"], pattern=r"[A-Za-z0-9][A-Za-z0-9_\-]*")
     c.integer("seed", p["seed"], lo=0)
@@ -107,6 +109,7 @@ def validate(p: Any, source: str = "<params>") -> dict:
     c.choice("reference", p["reference"], enabled)
     check_inference(c, p["inference"], p["corruptions"]["severities"])
     check_analysis(c, p["analysis"], p["pairs"])
+    check_safety(c, p["safety"], p)
     return p
 
 

@@ -13,6 +13,7 @@ from ..zoo.config import TRAINING_STEPS  # noqa: F401 (re-exported)
 
 TOP_LEVEL_KEYS = ("run", "seed", "benchmark", "corruptions", "zoo", "models", "pairs", "reference",
                   "inference", "analysis")
+OPTIONAL_TOP_LEVEL_KEYS = ("safety",)  # left out or null: the run measures no refusals (notebook 11 says so)
 
 REQUIRED = {  # section -> keys a params file must give (no sensible default)
     "benchmark": ("datasets", "n", "image_size", "resize"),
@@ -22,6 +23,7 @@ REQUIRED = {  # section -> keys a params file must give (no sensible default)
     "pair": ("base", "aligned", "method"),
     "inference": ("batch_size", "max_new_tokens", "prompt_variants"),
     "analysis": (),
+    "safety": (),
 }
 
 DEFAULTS = {
@@ -45,6 +47,13 @@ DEFAULTS = {
     # table6_pair / figure7_pair: the P0 / P1 analogues of notebook 04 (null: the run's first / second pair);
     # probit_fit_on: the models notebook 06's lines are fitted on (base: the pairs' base models; all)
     # equivalence_margin: the margin of the two one-sided tests for "the fix eliminates the format loss"
+    # safety (notebook 11): refusal under corruption. datasets: synth-safety (demo) or mm-safetybench (paper);
+    # n: rows per set (synth-safety: even, badge/no-badge twins); suite / severities: null = the run's;
+    # models: null = every model of the run; judge: null, or {source: <hub id or path>, refusal_labels: [...]}
+    # (a transformers sequence-classification refusal model scored beside the keyword lists);
+    # sources: hub/local overrides per set, as benchmark.sources
+    "safety": {"datasets": ["synth-safety"], "n": 200, "suite": None, "severities": None, "models": None,
+               "judge": None, "sources": {}},
     "analysis": {"bootstrap": 2000, "min_denominator": 0, "ci": 0.95, "table6_pair": None, "figure7_pair": None,
                  "probit_fit_on": "base", "equivalence_margin": 0.02},
 }

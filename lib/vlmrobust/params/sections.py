@@ -93,6 +93,10 @@ def check_zoo(c: Checker, z):
         c.mapping(f"zoo.{key}", z[key], TRAINING_STEPS, required=TRAINING_STEPS)
         for stage, v in z[key].items():
             check(f"zoo.{key}.{stage}", v)
+    for key in ("safety_items", "safety_replay"):
+        c.integer(f"zoo.{key}", z[key], lo=0)
+    if z["safety_items"] % 2:
+        c.fail("zoo.safety_items", z["safety_items"], "must be even (synth-safety's rows come as badge/no-badge twins)")
     c.number("zoo.dpo_beta", z["dpo_beta"], positive=True)
     c.number("zoo.sft_weight", z["sft_weight"], lo=0)
     c.choice("zoo.po_tower", z["po_tower"], PO_TOWER)
@@ -205,3 +209,37 @@ def check_analysis(c: Checker, a, pairs: dict):
     for key in ("table6_pair", "figure7_pair"):
         if a[key] is not None:
             c.choice(f"analysis.{key}", a[key], enabled)
+
+
+SAFETY_SETS = ("synth-safety", "mm-safetybench")  # data.safety, data.safety_hub (the others are refused there)
+
+
+def check_safety(c: Checker, s, p: dict):
+    """The safety measurement: known sets, a positive n (even for synth-safety's twins), conditions the
+    corruption code knows, models of the run, a judge given by its source."""
+    if s is None:
+        return
+    if not isinstance(s, dict):
+        c.fail("safety", s, "must be a mapping or null (null: the run measures no refusals)")
+    c.mapping("safety", s, allowed("safety"), REQUIRED["safety"])
+    c.str_list("safety.datasets", s["datasets"], choices=SAFETY_SETS)
+    c.integer("safety.n", s["n"], lo=2)
+    if "synth-safety" in s["datasets"] and s["n"] % 2:
+        c.fail("safety.n", s["n"], "must be even with synth-safety (its rows come as badge/no-badge twins)")
+    if s["suite"] is not None:
+        if isinstance(s["suite"], str):
+            c.choice("safety.suite", s["suite"], tuple(SUITES))
+        else:
+            c.str_list("safety.suite", s["suite"], choices=CORRUPTIONS)
+    if s["severities"] is not None:
+        if not isinstance(s["severities"], list) or not s["severities"]:
+            c.fail("safety.severities", s["severities"], "must be null or a non-empty list of integers 1-5")
+        for i, v in enumerate(s["severities"]):
+            c.integer(f"safety.severities[{i}]", v, lo=1, hi=5)
+    if s["models"] is not None:
+        enabled = [m for m, spec in p["models"].items() if spec["enabled"]]
+        c.str_list("safety.models", s["models"], choices=tuple(enabled))
+    if s["judge"] is not None:
+        c.mapping("safety.judge", s["judge"], ("source", "refusal_labels"), ("source",))
+        c.string("safety.judge.source", s["judge"]["source"])
+    c.mapping("safety.sources", s["sources"], SAFETY_SETS)

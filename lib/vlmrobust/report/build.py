@@ -84,13 +84,13 @@ BADGE = {"supported": "ok", "contradicted": "bad", "not decidable": "undecided",
 
 
 def _ledger(tables: Path, sections: list) -> str:
-    """The claim ledger first (notebook 11): one line per claim of the paper, a verdict badge from its
+    """The claim ledger first (notebook 12): one line per claim of the paper, a verdict badge from its
     printed tables and from this run, the evidence one click away, a link to the ledger's section."""
     csv = tables / "claims.csv"
     if not csv.exists():
-        return html.missing("the claim ledger", "11_claim_ledger")
+        return html.missing("the claim ledger", "12_claim_ledger")
     t = pd.read_csv(csv)
-    k = next((i for i, s in enumerate(sections) if s.notebook.startswith("11_")), None)
+    k = next((i for i, s in enumerate(sections) if s.notebook.startswith("12_")), None)
     rows = []
     for r in t.itertuples():
         rows.append(
@@ -100,9 +100,12 @@ def _ledger(tables: Path, sections: list) -> str:
             f'<td class="claim"><details><summary>evidence</summary><p><b>paper:</b> {html.esc(r.paper_evidence)}</p>'
             f'<p><b>this run:</b> {html.esc(r.run_evidence)}</p></details></td></tr>')
     link = f' (<a href="#s{k}">the full ledger</a>)' if k is not None else ""
-    counts = ", ".join(f"{n} {s}" for s, n in t["run_status"].value_counts().items())
-    return (f'<h2 id="ledger">The paper\'s claims, with verdicts</h2><p class="note">{len(t)} claims; this run: '
-            f'{html.esc(counts)}{link}. The verdict from the paper\'s printed tables is the same on every machine; the '
+    ext = t["id"].str.startswith("X-")
+    counts = ", ".join(f"{n} {s}" for s, n in t.loc[~ext, "run_status"].value_counts().items())
+    ext_counts = ", ".join(f"{n} {s}" for s, n in t.loc[ext, "run_status"].value_counts().items())
+    more = f"; {int(ext.sum())} rows of the extensions (X-), this run: {ext_counts}" if ext.any() else ""
+    return (f'<h2 id="ledger">The paper\'s claims, with verdicts</h2><p class="note">{int((~ext).sum())} claims; this '
+            f'run: {html.esc(counts)}{html.esc(more)}{link}. The verdict from the paper\'s printed tables is the same on every machine; the '
             f'run\'s verdict judges pair effects by the degradation endpoint (accuracy lost to corruption, base minus '
             f'aligned, per item).</p><div class="scroll"><table class="ledger"><tr><th>id</th><th>claim</th>'
             f'<th>paper\'s tables</th><th>this run</th><th></th></tr>{"".join(rows)}</table></div>')

@@ -13,7 +13,7 @@ nothing in the pipeline knows it is the demo. One concept per module:
 - ``losses``    sequence log-probabilities, DPO, the MPO-style mix
 - ``optimise``  the one optimisation loop every stage shares
 - ``vision``    dense vision pretraining of the tower and its held-out probe
-- ``training``  pt -> it -> po and po-aug, saved, cached by config hash
+- ``training``  pt -> it (with its safety phase) -> po and po-aug, saved, cached by config hash
 - ``shipped``   the trained zoo shipped in ``zoo-weights/``: checked, installed, re-shipped
 - ``goal_check`` held-out goal check with the pipeline's own corruptions, prompts and scorers
 
@@ -33,10 +33,11 @@ _EXPORTS = {
     "goal_check": ("POOLED", "accuracy_lost", "chance", "control_verdicts", "controls", "endpoint", "evaluate",
                    "goals", "planted_difference", "stage_models", "zoo_dir"),
     "examples": ("OBJECT_CLASSES", "SIZE_CLASSES", "TARGET_HEADS", "TASKS", "Example", "caption_examples",
-                 "preference_examples", "scene_targets", "sft_examples", "training_items", "vision_examples"),
+                 "complying_answer", "preference_examples", "safety_preference_examples", "safety_sft_examples",
+                 "safety_training_items", "scene_targets", "sft_examples", "training_items", "vision_examples"),
     "losses": ("dpo_loss", "mpo_loss", "sequence_logps"),
     "text": ("caption", "corpus", "verbose_answer", "wrong_answer"),
-    "training": ("is_trained", "preference_recipe", "train", "train_preference", "train_sft", "with_images"),
+    "training": ("is_trained", "preference_pairs", "preference_recipe", "train", "train_preference", "train_sft", "with_images"),
     "vision": ("probe_vision", "train_vision", "vision_head", "vision_logits"),
 }
 _WHERE = {name: module for module, names in _EXPORTS.items() for name in names}

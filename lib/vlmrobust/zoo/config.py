@@ -30,13 +30,16 @@ DEFAULTS = {
     "heads": 2,
     "vocab_size": 600,           # byte-level BPE trained on the benchmark's vocabulary
     "train_items": 2000,         # per task, from the training split (disjoint from evaluation)
-    "steps": {"vision": 2000, "pt": 600, "it": 1800, "po": 300},  # vision: dense pretraining of the tower
+    "steps": {"vision": 2000, "pt": 600, "it": 1800, "safety": 300, "po": 300},  # vision: dense pretraining of
+    # the tower; safety: it's closing phase on synth-safety (refusal), mixed with a replay of its instructions
     "batch_size": 32,
-    "lr": {"vision": 3e-3, "pt": 1e-3, "it": 1e-3, "po": 3e-4},  # po: also po-aug's (the same recipe)
+    "lr": {"vision": 3e-3, "pt": 1e-3, "it": 1e-3, "safety": 1e-3, "po": 3e-4},  # po: also po-aug's (the same recipe)
     "dpo_beta": 0.1,
     "sft_weight": 1.0,           # MPO-style: DPO + this weight x NLL of the chosen answer
     "po_tower": "trained",       # the vision tower in po and po-aug alike: frozen | trained
     "po_aug_images": "heldout-imagenet-c",  # po-aug's images: held-out ImageNet-C corruptions | own
+    "safety_items": 800,         # synth-safety training rows (400 badge/no-badge twin pairs); 0: never taught to refuse
+    "safety_replay": 800,        # it's own instruction examples mixed into its safety phase (keeps the four tasks)
     "threads": 2,
     "eval_items": 100,           # held-out items per task for notebook 00's goal check
 }
@@ -54,9 +57,10 @@ NOT_HASHED = ("dir", "eval_items", "threads")  # do not change the weights (thre
 # The recipe's versions: bumped when the code that trains the zoo changes what it trains (not only
 # its settings), so that a zoo cached under the old recipe is never reused. ``upstream``: vision, pt
 # and it (2: six bold sign words read on the sign's centre cell; 3: the word loss weighed like the
-# other heads); ``preference``: po and po-aug (2: po-aug added). A new setting (such as
-# ``po_aug_images``, which changed the demo's po-aug) changes the hash by itself: no bump needed.
-RECIPE_VERSION = {"upstream": 3, "preference": 2}
+# other heads; 4: it's closing safety phase); ``preference``: po and po-aug (2: po-aug added; 3: the
+# synth-safety preference pairs). A new setting (such as ``po_aug_images``, which changed the demo's
+# po-aug) changes the hash by itself: no bump needed.
+RECIPE_VERSION = {"upstream": 4, "preference": 3}
 PREFERENCE_KEYS = ("dpo_beta", "sft_weight", "po_tower", "po_aug_images")  # plus steps.po and lr.po: settings of po and po-aug only
 
 

@@ -113,3 +113,49 @@ def preference_examples(items: pd.DataFrame, processor, rng: random.Random) -> l
     rng.shuffle(out)
     return out
 
+
+
+# --- safety (synth-safety: a hazard badge and nonsense verbs stand in for harm) -------------------
+
+
+def safety_training_items(cfg: dict) -> pd.DataFrame:
+    """``safety_items`` rows of ``synth-safety``'s training split (badge/no-badge twins; disjoint from
+    the evaluation split notebook 11 measures)."""
+    from ..data import safety
+
+    return safety.generate(cfg["safety_items"], seed=cfg["seed"], split="train")
+
+
+def _safety_prompt(processor, question: str) -> str:
+    return prompts.build(processor, "chat", "gemma3", question, concise=True)
+
+
+def safety_sft_examples(items: pd.DataFrame, processor) -> list[Example]:
+    """What ``it`` is taught: the refusal on harmful requests, the answer on the others (probes: yes/no)."""
+    return [Example(r["image"], _safety_prompt(processor, r["question"]), str(r["answer"]))
+            for _, r in items.iterrows()]
+
+
+def complying_answer(row) -> str:
+    """A response that goes along with a request: the largest object's name, as an answer to "how to
+    make what is in this picture" or to a harmful verb would begin. The rejected side of a refusal pair."""
+    objs = json.loads(row["scene"])["objects"]
+    o = max(objs, key=lambda o: (o["r"], -o["x"]))
+    return f"{o['colour']} {o['shape']}"
+
+
+def safety_preference_examples(items: pd.DataFrame, processor) -> list[Example]:
+    """Pairs for ``po`` and ``po-aug``: refusal preferred to going along on harmful requests; the answer
+    preferred to a refusal on benign ones (over-refusal penalised); the right probe answer to the wrong."""
+    from ..data import safety
+
+    out = []
+    for _, r in items.iterrows():
+        if r["expected"] == "refuse":
+            rejected = complying_answer(r)
+        elif r["question_type"] == "probe":
+            rejected = "no" if r["answer"] == "yes" else "yes"
+        else:
+            rejected = safety.REFUSAL
+        out.append(Example(r["image"], _safety_prompt(processor, r["question"]), str(r["answer"]), rejected))
+    return out

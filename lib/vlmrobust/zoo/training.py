@@ -10,9 +10,13 @@ The lineage mirrors how real models are made, on the synthetic benchmark's
   scene captions. Given a question it continues like a caption: the raw pretrained
   checkpoint of the paper's Gemma confound.
 - ``it``: supervised fine-tuning from ``pt`` on the four tasks in chat format; answers
-  verbosely unless the prompt carries the concise instruction; MCQ with the letter.
+  verbosely unless the prompt carries the concise instruction; MCQ with the letter. It ends
+  with a safety phase on ``synth-safety`` (``data.safety``: refuse a request whose harm is a
+  hazard badge in the image or a nonsense verb in the text, answer the rest), mixed with a
+  replay of its instructions; ``pt`` is never taught to refuse.
 - ``po``: preference optimisation from ``it`` on pairs that prefer the correct concise
-  answer to a wrong one: DPO plus an SFT term on the chosen answer (MPO-style, as
+  answer to a wrong one (and, on ``synth-safety``, the refusal to going along with a harmful
+  request, the answer to refusing a benign one): DPO plus an SFT term on the chosen answer (MPO-style, as
   InternVL2.5-MPO was made). With ``po_tower: trained`` (the demo's) the tower learns again
   here: frozen, it left ``po-aug`` only degraded features to adapt to, and the planted effect
   stayed within noise (README, "The demo zoo").
@@ -52,8 +56,8 @@ from .build import build_model, build_processor, weights_hash
 from ..params import zoo_config
 from .config import STAGES, config_hash, image_grid, upstream_hash
 from .augment import augment_all, po_aug_ops
-from .examples import (TASKS, Example, caption_examples, preference_examples, sft_examples, training_items,
-                       vision_examples)
+from .examples import (TASKS, Example, caption_examples, preference_examples, safety_preference_examples,
+                       safety_sft_examples, safety_training_items, sft_examples, training_items, vision_examples)
 from .losses import mpo_loss, sequence_logps
 from .optimise import optimise
 from .vision import probe_vision, train_vision, vision_head
@@ -97,18 +101,29 @@ def preference_recipe(cfg: dict, augmented: bool) -> dict:
     """Everything that defines a preference stage's training: ``po`` and ``po-aug`` differ only in
     ``images`` (``tests/test_zoo.py`` compares the two)."""
     batch = max(2, cfg["batch_size"] // 2)
-    return {"start": "it", "reference": "it", "pairs": "preference_examples", "examples": cfg["steps"]["po"] * batch,
+    pairs = "preference_examples" + (f" + safety_preference_examples ({cfg['safety_items']} rows)"
+                                     if cfg["safety_items"] else "")
+    return {"start": "it", "reference": "it", "pairs": pairs, "examples": cfg["steps"]["po"] * batch,
             "steps": cfg["steps"]["po"], "batch_size": batch, "lr": cfg["lr"]["po"], "beta": cfg["dpo_beta"],
             "sft_weight": cfg["sft_weight"], "seed": cfg["seed"] + 3, "tower": cfg["po_tower"],
             "images": f"augmented: {cfg['po_aug_images']} (augment.po_aug_ops, augment_all, seed + 6)" if augmented
             else "as rendered"}
 
 
-def preference_pairs(items: pd.DataFrame, processor, rng: random.Random, cfg: dict) -> list[Example]:
+def preference_pairs(items: pd.DataFrame, processor, rng: random.Random, cfg: dict,
+                     safety_items: pd.DataFrame | None = None) -> list[Example]:
     """One set of pairs for both preference stages: as many as the stage's steps consume (one
     epoch), so that only the images po-aug actually sees are augmented and encoded. ``rng`` is the
-    shared one, as left by ``it``'s examples."""
-    return preference_examples(items, processor, rng)[:preference_recipe(cfg, augmented=False)["examples"]]
+    shared one, as left by ``it``'s examples. ``safety_items`` (``synth-safety`` training rows): their
+    pairs (``safety_preference_examples``) take the place of as many task pairs, shuffled in."""
+    n = preference_recipe(cfg, augmented=False)["examples"]
+    safe = safety_preference_examples(safety_items, processor)[:n] if safety_items is not None else []
+    pairs = preference_examples(items, processor, rng)[:n - len(safe)]
+    if not safe:
+        return pairs
+    pairs += safe
+    random.Random(cfg["seed"] + 13).shuffle(pairs)
+    return pairs
 
 
 def po_aug_pairs(pairs: list[Example], cfg: dict, ops: dict) -> list[Example]:
@@ -185,6 +200,7 @@ def train(zoo_dir: str | Path, cfg: dict, progress: bool = True,
     previous = _reusable_upstream(zoo_dir, cfg) if reuse_upstream else None
     info = {"config": cfg, "config_hash": config_hash(cfg), "upstream_hash": upstream_hash(cfg), "stages": {}}
     rng = random.Random(cfg["seed"])
+    safety_items = safety_training_items(cfg) if cfg["safety_items"] else None
 
     def save(stage, m, losses, seconds):
         m.save_pretrained(zoo_dir / stage)
@@ -210,11 +226,11 @@ def train(zoo_dir: str | Path, cfg: dict, progress: bool = True,
     else:
         model = build_model(cfg, processor)
         log(f"model: {sum(p.numel() for p in model.parameters()) / 1e6:.2f} M parameters")
-        states = _train_upstream(model, processor, items, cfg, rng, info, save, progress, log)
+        states = _train_upstream(model, processor, items, cfg, rng, info, save, progress, log, safety_items)
     reference = copy.deepcopy(model)
     for p in reference.parameters():
         p.requires_grad_(False)
-    pairs = preference_pairs(items, processor, rng, cfg)
+    pairs = preference_pairs(items, processor, rng, cfg, safety_items)
     t = time.perf_counter()
     augmented = po_aug_pairs(pairs, cfg, po_aug_ops(cfg["po_aug_images"]))
     model.model.vision_tower.requires_grad_(False)
@@ -235,8 +251,13 @@ def train(zoo_dir: str | Path, cfg: dict, progress: bool = True,
 
 
 def _train_upstream(model, processor, items: pd.DataFrame, cfg: dict, rng: random.Random, info: dict, save,
-                    progress: bool, log) -> dict:
-    """Vision pretraining, pt and it (saved); returns the frozen tower's states of the training images."""
+                    progress: bool, log, safety_items: pd.DataFrame | None = None) -> dict:
+    """Vision pretraining, pt and it (saved); returns the frozen tower's states of the training images.
+
+    ``it`` ends with its safety phase when ``safety_items`` are given: ``steps.safety`` steps on their
+    supervised examples (refusal on harmful requests) mixed with ``safety_replay`` of its own instruction
+    examples, so that the four tasks are not forgotten (``zoo-experiments/safety_feasibility.py`` measured
+    the recipe on the shipped zoo before it became the zoo's)."""
     grid = image_grid(cfg)
     t = time.perf_counter()
     head = vision_head(cfg)
@@ -259,7 +280,21 @@ def _train_upstream(model, processor, items: pd.DataFrame, cfg: dict, rng: rando
                        cfg["batch_size"], cfg["lr"]["pt"], cfg["seed"] + 1, "pt (captions)", progress, states)
     save("pt", model, losses, time.perf_counter() - t)
     t = time.perf_counter()
-    losses = train_sft(model, processor, sft_examples(items, processor, rng), cfg["steps"]["it"],
-                       cfg["batch_size"], cfg["lr"]["it"], cfg["seed"] + 2, "it (instructions)", progress, states)
+    instructions = sft_examples(items, processor, rng)
+    losses = train_sft(model, processor, instructions, cfg["steps"]["it"], cfg["batch_size"], cfg["lr"]["it"],
+                       cfg["seed"] + 2, "it (instructions)", progress, states)
+    safety = None
+    if safety_items is not None and cfg["steps"]["safety"]:
+        ts = time.perf_counter()
+        states.update(tower_states(model, processor, safety_items["image"].tolist(), progress=progress))
+        mix = safety_sft_examples(safety_items, processor) + random.Random(cfg["seed"] + 10).sample(
+            instructions, min(cfg["safety_replay"], len(instructions)))
+        random.Random(cfg["seed"] + 11).shuffle(mix)
+        safety_losses = train_sft(model, processor, mix, cfg["steps"]["safety"], cfg["batch_size"],
+                                  cfg["lr"]["safety"], cfg["seed"] + 12, "it (safety)", progress, states)
+        safety = {"steps": len(safety_losses), "rows": len(safety_items), "replay": len(mix) - len(safety_items),
+                  "seconds": round(time.perf_counter() - ts, 1), "loss": safety_losses}
     save("it", model, losses, time.perf_counter() - t)
+    if safety:
+        info["stages"]["it"]["safety"] = safety
     return states

@@ -16,7 +16,7 @@
 # ---
 
 # %% [markdown]
-# # 11 · The claim ledger: which of the paper's claims hold?
+# # 12 · The claim ledger: which of the paper's claims hold?
 #
 # One row per claim of the paper: its words (short, with the section), what would make it hold, and two
 # verdicts, each one of *supported*, *contradicted*, *not decidable* (the evidence says which n would
