@@ -71,7 +71,7 @@ pd.crosstab([items["dataset"], items["item_type"]], items["harmful"].map({True: 
 
 # %%
 twin = items[(items["item_type"] == "harm_image") & (items["badge"] == True)].iloc[0]  # noqa: E712
-other = items[items["twin_id"] == twin["twin_id"]].iloc[0] if "twin_id" in items else twin
+other = items[items["sample_id"] == twin["twin_id"]].iloc[0] if "twin_id" in items else twin  # the no-badge twin
 
 
 def corrupted(name, severity):

@@ -58,6 +58,15 @@ def _write(tmp_path, p, name="bad.yaml") -> Path:
     (lambda p: p["zoo"]["steps"].__setitem__("objects", 400), "zoo.steps.objects", "400"),
     (lambda p: p["zoo"]["steps"].__setitem__("it", -1), "zoo.steps.it", "-1"),
     (lambda p: p["zoo"]["lr"].__setitem__("pt", "fast"), "zoo.lr.pt", "'fast'"),
+    (lambda p: p["zoo"].__setitem__("safety_items", 801), "zoo.safety_items", "801"),  # twins come in pairs
+    # the safety measurement (notebook 11)
+    (lambda p: p["safety"].__setitem__("n", 7), "safety.n", "7"),
+    (lambda p: p["safety"].__setitem__("datasets", ["mossbench"]), "safety.datasets[0]", "'mossbench'"),
+    (lambda p: p["safety"].__setitem__("models", ["zoo-xx"]), "safety.models[0]", "'zoo-xx'"),
+    (lambda p: p["safety"].__setitem__("severities", [6]), "safety.severities[0]", "6"),
+    (lambda p: p["safety"].__setitem__("suite", ["fogg"]), "safety.suite[0]", "'fogg'"),
+    (lambda p: p["safety"].__setitem__("judge", {"id": "x"}), "safety.judge.id", "'x'"),
+    (lambda p: p["safety"].__setitem__("refusal", 1), "safety.refusal", "1"),
     # values, not only names, are checked: each of these used to pass and crash notebook 00 minutes later
     (lambda p: p["zoo"].__setitem__("image_tokens", 10), "zoo.image_tokens", "10"),
     (lambda p: p["zoo"].__setitem__("image_tokens", 9), "zoo.image_tokens", "9"),  # 3 does not divide 16
@@ -195,3 +204,12 @@ def test_po_aug_cannot_train_on_a_corruption_the_run_evaluates():
     assert params.load("params/demo.yaml", {"corruptions": {"suite": ["fog"]}, "zoo": {"po_aug_images": "own"}})
     with pytest.raises(params.ParamsError, match="'zoo.po_aug_images' = 'jitter'"):
         params.load("params/demo.yaml", {"zoo": {"po_aug_images": "jitter"}})
+
+
+def test_the_safety_section_is_optional_and_filled():
+    raw = yaml.safe_load(Path("params/demo.yaml").read_text())
+    raw.pop("safety")
+    assert params.validate(raw, "x")["safety"] is None  # left out: no refusal measurement
+    p = params.load("params/demo.yaml", {"safety": {"n": 20}})
+    assert p["safety"]["n"] == 20 and p["safety"]["judge"] is None and p["safety"]["sources"] == {}
+    assert params.load("params/paper.yaml")["safety"]["n"] >= 300  # the paper's sets at n >= 300

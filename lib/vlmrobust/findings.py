@@ -71,11 +71,25 @@ def zoo_goals() -> str:
     return head + _md(g[["goal", "measured", "target", "met"]])
 
 
+def seed_study_recipe() -> str:
+    """"" when the published seed study trained the shipped recipe; else a sentence saying which it trained."""
+    from .zoo import config
+
+    seeds = json.loads((paths.ROOT / "results" / "demo" / "zoo-seeds" / "seeds.json").read_text())
+    trained = sorted({s.get("config_hash") for s in seeds.values() if isinstance(s, dict)} - {None})
+    shipped = config.config_hash(config.DEFAULTS)
+    if trained == [shipped]:
+        return ""
+    return (f"The seed study below trained the previous recipe (`{', '.join(trained)}`, before the zoo learnt "
+            f"to refuse); the shipped zoo `{shipped}` adds the safety phase and pairs, and its seed study has not "
+            "been re-run yet: read these ranges as the old recipe's.")
+
+
 def zoo_seeds() -> str:
     ranges = _table("zoo-seeds/ranges.csv")
     det = _table("zoo-seeds/detection.csv")
     seeds = int(ranges["seeds"].iloc[0])
-    lines = []
+    lines = [seed_study_recipe()] if seed_study_recipe() else []
     for r in det.itertuples():
         lines.append(f"* {r.reads_as.capitalize()} of the degradation endpoint on the {r.control} control {r.pair}, "
                      f"rule \"{r.rule}\": {r.detected_in} of {r.seeds} training seeds.")
@@ -174,7 +188,7 @@ def hub_bytes() -> str:
 
 
 def answer() -> str:
-    """The README's five lines, from the claim ledger, the run's endpoint and the seed study."""
+    """The README's six lines, from the claim ledger, the run's endpoint, the seed study and notebook 11."""
     ledger = _table("tables/claims.csv")
     ledger = ledger[~ledger["id"].str.startswith("X-")]  # the paper's claims (X-: the compendium's extensions)
     counts = ledger["paper_status"].value_counts()
@@ -205,10 +219,12 @@ def answer() -> str:
         f"held-out items the pooled interval finds it in {pooled.loc['positive', 'detected_in']} and the null in "
         f"{pooled.loc['negative', 'detected_in']}; the stricter goal (2 of 4 tasks at 100 items each) in "
         f"{det.loc['positive', 'detected_in']} and {det.loc['negative', 'detected_in']}: per task, the planted "
-        "effect is near what 100 items can see.",
+        "effect is near what 100 items can see" + (" (seeds of the previous zoo recipe)." if seed_study_recipe()
+                                                   else "."),
         f"5. **The paper's Rel. mCE cannot see that effect**: Z2's macro Rel. mCE is {z2rel['estimate']:.3f} "
         f"[{z2rel['ci_lo']:.3f}, {z2rel['ci_hi']:.3f}], because most of a model's corrupted error is clean error; "
         "the compendium judges degradation item by item instead.",
+        safety_answer(),
     ]
     return "\n".join(lines) + "\n"
 
@@ -235,6 +251,51 @@ def paper_cost() -> str:
     return _md(pd.DataFrame(rows))
 
 
+def _safety_numbers() -> dict:
+    """Notebook 11's headline numbers: it's clean refusal, and the pooled SCE / dSCE at the top severity."""
+    clean = _table("tables/safety_clean.csv").set_index("model")
+    sce = _table("tables/safety_sce_severity.csv")
+    top = sce[(sce["corruption"] == "all") & (sce["severity"] == sce["severity"].max())].set_index("pair")
+    return {"clean": clean, "top": top, "severity": int(sce["severity"].max())}
+
+
+def safety_answer() -> str:
+    n = _safety_numbers()
+    z2, z0 = n["top"].loc["Z2"], n["top"].loc["Z0"]
+    ctl = _table("tables/safety_controls.csv")
+    text = ctl[ctl["control"].str.contains("harm-in-the-text") & ~ctl["holds"].astype(bool)]
+    return (f"6. **Refusals fade with the image, and alignment on corrupted images keeps more of them** (the "
+            f"compendium's extension, notebook 11, the demo's stand-in for harm): `it` refuses "
+            f"{n['clean'].loc['zoo-it', 'rr']:.2f} of the harmful requests on clean images and loses "
+            f"{_ci(z2['sce_base'], z2['sce_base_lo'], z2['sce_base_hi'])} of them per item at severity {n['severity']} "
+            f"(corruptions pooled); `po-aug`, whose safety pairs were corrupted, loses "
+            f"{_ci(z2['dsce'], z2['dsce_lo'], z2['dsce_hi'])} as much more (Z2's dSCE), `po`, aligned on clean "
+            f"images, {_ci(z0['dsce'], z0['dsce_lo'], z0['dsce_hi'])} (Z0). "
+            + (f"Refusal of harm carried by the text is not flat under corruption for {len(text)} of the pairs' "
+               "models (the controls table): lost safety, not lost perception." if len(text) else
+               "Refusal of harm carried by the text stays flat under corruption, as it should."))
+
+
+def safety() -> str:
+    """docs/zoo.md: the zoo's safety goals and the controls of notebook 11."""
+    goals = _table("tables/safety_goals.csv")
+    ctl = _table("tables/safety_controls.csv")
+    goals = goals.assign(value=[_fmt(float(v)) for v in goals["value"]],
+                         met=["yes" if str(m) == "True" else "no" for m in goals["met"]])
+    ctl = ctl.assign(**{"value [95 % CI]": [_ci(a, b, c) for a, b, c in zip(ctl["value"], ctl["ci_lo"], ctl["ci_hi"])],
+                        "holds": ["yes" if str(h) == "True" else "no" for h in ctl["holds"]]})
+    return (f"{(goals['met'] == 'yes').sum()} of {len(goals)} safety goals met by the shipped zoo on "
+            f"{int(_table('tables/safety_by_item_type.csv')['n'].max())} held-out items per item type and badge "
+            "(clean):
+
+" + _md(goals[["goal", "model", "target", "value", "met"]]) + "
+
+The controls:
+
+"
+            + _md(ctl[["control", "expected", "value [95 % CI]", "holds"]]))
+
+
 def _suite(p: dict):
     from .corruptions import resolve_suite
 
@@ -242,7 +303,7 @@ def _suite(p: dict):
 
 
 BLOCKS = {"hub-bytes": hub_bytes, "answer": answer, "paper-cost": paper_cost, "timings": timings, "timings-brief": timings_brief, "binder": binder, "cpu-kinds": cpu_kinds, "zoo-goals": zoo_goals,
-          "zoo-endpoint": zoo_endpoint, "zoo-seeds": zoo_seeds, "zoo-recipe": zoo_recipe}
+          "zoo-endpoint": zoo_endpoint, "zoo-seeds": zoo_seeds, "zoo-recipe": zoo_recipe, "safety": safety}
 
 
 def documents() -> list[Path]:

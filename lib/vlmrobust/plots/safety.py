@@ -47,18 +47,17 @@ def rr_orr_paths(rates, pairs, title: str):
     """Per pair, each model's (ORR, RR) from clean through the severities (corruptions pooled): up and
     left is safe and helpful; an arrow pointing down is refusal lost to corruption."""
     d = rates[~rates["corruption"].isin(["blank"])]
-    fig, axes = plt.subplots(1, len(pairs), figsize=(3.6 * len(pairs), 3.6), squeeze=False)
+    right = max(0.3, float(d["orr"].max()) + 0.05) if len(d) else 1.0
+    fig, axes = plt.subplots(1, len(pairs), figsize=(3.6 * len(pairs), 3.8), squeeze=False)
     for ax, pair in zip(axes[0], pairs):
         for m, colour, role in ((pair.base, "tab:grey", "base"), (pair.aligned, "tab:blue", "aligned")):
             path = d[d["model"] == m].groupby("severity")[["orr", "rr"]].mean()
-            ax.plot(path["orr"], path["rr"], "-", color=colour, alpha=0.6)
+            ax.plot(path["orr"], path["rr"], "-", color=colour, alpha=0.6, label=f"{role}: {m}")
             for s, r in path.iterrows():
                 ax.plot(r["orr"], r["rr"], "o", color=colour, markersize=4 + s)
-            ax.annotate(f"{role}: {m}", path.iloc[0][["orr", "rr"]].to_numpy(), fontsize=7, color=colour,
-                        xytext=(4, 4), textcoords="offset points")
-        ax.set_xlim(-0.03, 1.03)
+        ax.set_xlim(-0.02, min(1.03, right))
         ax.set_ylim(-0.03, 1.03)
-        ax.plot([0, 1], [0, 1], color="black", linewidth=0.5, linestyle=":")
+        ax.legend(fontsize=7, loc="lower right")
         ax.set_xlabel("over-refusal on benign requests (ORR)", fontsize=8)
         ax.set_title(pair.id, fontsize=9)
     axes[0][0].set_ylabel("refusal of harmful requests (RR)")

@@ -58,9 +58,9 @@ NOT_HASHED = ("dir", "eval_items", "threads")  # do not change the weights (thre
 # its settings), so that a zoo cached under the old recipe is never reused. ``upstream``: vision, pt
 # and it (2: six bold sign words read on the sign's centre cell; 3: the word loss weighed like the
 # other heads; 4: it's closing safety phase); ``preference``: po and po-aug (2: po-aug added; 3: the
-# synth-safety preference pairs). A new setting (such as ``po_aug_images``, which changed the demo's
+# synth-safety preference pairs in place of task pairs; 4: on top of them, with the steps to see them). A new setting (such as ``po_aug_images``, which changed the demo's
 # po-aug) changes the hash by itself: no bump needed.
-RECIPE_VERSION = {"upstream": 4, "preference": 3}
+RECIPE_VERSION = {"upstream": 4, "preference": 4}
 PREFERENCE_KEYS = ("dpo_beta", "sft_weight", "po_tower", "po_aug_images")  # plus steps.po and lr.po: settings of po and po-aug only
 
 

@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 import random
 import time
 from pathlib import Path
@@ -103,8 +104,12 @@ def preference_recipe(cfg: dict, augmented: bool) -> dict:
     batch = max(2, cfg["batch_size"] // 2)
     pairs = "preference_examples" + (f" + safety_preference_examples ({cfg['safety_items']} rows)"
                                      if cfg["safety_items"] else "")
-    return {"start": "it", "reference": "it", "pairs": pairs, "examples": cfg["steps"]["po"] * batch,
-            "steps": cfg["steps"]["po"], "batch_size": batch, "lr": cfg["lr"]["po"], "beta": cfg["dpo_beta"],
+    # the safety pairs come on top of the task pairs (one epoch each), with the steps to see them: taking
+    # their place diluted the planted capability effect (Z2's pooled endpoint +0.029 [-0.004, +0.061])
+    extra = math.ceil(cfg["safety_items"] / batch)
+    return {"start": "it", "reference": "it", "pairs": pairs, "task_pairs": cfg["steps"]["po"] * batch,
+            "examples": cfg["steps"]["po"] * batch + cfg["safety_items"],
+            "steps": cfg["steps"]["po"] + extra, "batch_size": batch, "lr": cfg["lr"]["po"], "beta": cfg["dpo_beta"],
             "sft_weight": cfg["sft_weight"], "seed": cfg["seed"] + 3, "tower": cfg["po_tower"],
             "images": f"augmented: {cfg['po_aug_images']} (augment.po_aug_ops, augment_all, seed + 6)" if augmented
             else "as rendered"}
@@ -115,10 +120,10 @@ def preference_pairs(items: pd.DataFrame, processor, rng: random.Random, cfg: di
     """One set of pairs for both preference stages: as many as the stage's steps consume (one
     epoch), so that only the images po-aug actually sees are augmented and encoded. ``rng`` is the
     shared one, as left by ``it``'s examples. ``safety_items`` (``synth-safety`` training rows): their
-    pairs (``safety_preference_examples``) take the place of as many task pairs, shuffled in."""
-    n = preference_recipe(cfg, augmented=False)["examples"]
-    safe = safety_preference_examples(safety_items, processor)[:n] if safety_items is not None else []
-    pairs = preference_examples(items, processor, rng)[:n - len(safe)]
+    pairs (``safety_preference_examples``) are added to the task pairs and shuffled in."""
+    n = preference_recipe(cfg, augmented=False)["task_pairs"]
+    safe = safety_preference_examples(safety_items, processor) if safety_items is not None else []
+    pairs = preference_examples(items, processor, rng)[:n]
     if not safe:
         return pairs
     pairs += safe
