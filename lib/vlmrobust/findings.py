@@ -212,7 +212,10 @@ def answer() -> str:
         f"{', '.join(r.claim.split('macro Rel. mCE ')[-1] for r in t4.itertuples())}), is not decidable at its n = "
         f"{'-'.join(str(n) for n in ns)} items**: no pair's effect could reach significance even in the best case.",
         f"3. **Its own tables contradict**: {'; '.join(r.claim[:1].lower() + r.claim[1:] for r in contradicted.itertuples())}.",
-        f"4. **The instrument works on a planted effect**: the demo's `po-aug` (aligned on corrupted images) loses "
+        (f"4. **The instrument finds a planted effect**: the demo's `po-aug` (aligned on corrupted images) loses "
+         if z2["ci_lo"] > 0 else
+         "4. **The planted capability effect is at the edge of what the demo's 400 items detect**: the demo's "
+         "`po-aug` (aligned on corrupted images) loses ") +
         f"{_ci(z2['estimate'], z2['ci_lo'], z2['ci_hi'])} less accuracy to corruption than `it` on the run's 400 items "
         f"(the degradation endpoint), where `po` (aligned on clean images) gives "
         f"{_ci(z0['estimate'], z0['ci_lo'], z0['ci_hi'])}. Over {det.loc['positive', 'seeds']} training seeds on "
@@ -262,18 +265,22 @@ def _safety_numbers() -> dict:
 def safety_answer() -> str:
     n = _safety_numbers()
     z2, z0 = n["top"].loc["Z2"], n["top"].loc["Z0"]
+    from .params import load
+
+    pairs = load(paths.ROOT / "params" / "demo.yaml")["pairs"]
     ctl = _table("tables/safety_controls.csv")
     text = ctl[ctl["control"].str.contains("harm-in-the-text") & ~ctl["holds"].astype(bool)]
+    lost = sorted({pairs[c.split()[0]][c.split()[1].rstrip(":")] for c in text["control"]})
     return (f"6. **Refusals fade with the image, and alignment on corrupted images keeps more of them** (the "
             f"compendium's extension, notebook 11, the demo's stand-in for harm): `it` refuses "
             f"{n['clean'].loc['zoo-it', 'rr']:.2f} of the harmful requests on clean images and loses "
             f"{_ci(z2['sce_base'], z2['sce_base_lo'], z2['sce_base_hi'])} of them per item at severity {n['severity']} "
-            f"(corruptions pooled); `po-aug`, whose safety pairs were corrupted, loses "
-            f"{_ci(z2['dsce'], z2['dsce_lo'], z2['dsce_hi'])} as much more (Z2's dSCE), `po`, aligned on clean "
-            f"images, {_ci(z0['dsce'], z0['dsce_lo'], z0['dsce_hi'])} (Z0). "
-            + (f"Refusal of harm carried by the text is not flat under corruption for {len(text)} of the pairs' "
-               "models (the controls table): lost safety, not lost perception." if len(text) else
-               "Refusal of harm carried by the text stays flat under corruption, as it should."))
+            f"(corruptions pooled); `po-aug`, whose safety pairs were corrupted, loses less: Z2's dSCE (aligned minus "
+            f"base) is {_ci(z2['dsce'], z2['dsce_lo'], z2['dsce_hi'])}; `po`, aligned on clean images, "
+            f"{_ci(z0['dsce'], z0['dsce_lo'], z0['dsce_hi'])} (Z0). "
+            + (f"Refusal of harm carried by the text is not flat under corruption for "
+               f"{', '.join(f'`{m}`' for m in lost)} (the controls table): lost safety, not lost perception."
+               if lost else "Refusal of harm carried by the text stays flat under corruption, as it should."))
 
 
 def safety() -> str:
@@ -286,13 +293,7 @@ def safety() -> str:
                         "holds": ["yes" if str(h) == "True" else "no" for h in ctl["holds"]]})
     return (f"{(goals['met'] == 'yes').sum()} of {len(goals)} safety goals met by the shipped zoo on "
             f"{int(_table('tables/safety_by_item_type.csv')['n'].max())} held-out items per item type and badge "
-            "(clean):
-
-" + _md(goals[["goal", "model", "target", "value", "met"]]) + "
-
-The controls:
-
-"
+            "(clean):\n\n" + _md(goals[["goal", "model", "target", "value", "met"]]) + "\n\nThe controls:\n\n"
             + _md(ctl[["control", "expected", "value [95 % CI]", "holds"]]))
 
 
