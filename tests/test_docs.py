@@ -61,10 +61,10 @@ def test_the_params_reference_is_generated_from_the_defaults():
 
 
 def test_every_params_key_is_described():
-    from vlmrobust.params.defaults import TOP_LEVEL_KEYS, allowed
+    from vlmrobust.params.defaults import OPTIONAL_TOP_LEVEL_KEYS, TOP_LEVEL_KEYS, allowed
 
-    assert set(reference.DESCRIPTIONS[""]) == set(TOP_LEVEL_KEYS)
-    for section in ("benchmark", "corruptions", "zoo", "model", "pair", "inference", "analysis"):
+    assert set(reference.DESCRIPTIONS[""]) == set(TOP_LEVEL_KEYS + OPTIONAL_TOP_LEVEL_KEYS)
+    for section in ("benchmark", "corruptions", "zoo", "model", "pair", "inference", "analysis", "safety"):
         assert set(reference.DESCRIPTIONS[section]) == set(allowed(section)), section
 
 

@@ -274,3 +274,26 @@ def test_text_perturbation_outputs(smoke_run):
     assert (inter["int"] - ((inter["A11"] - inter["A10"]) - (inter["A01"] - inter["A00"]))).abs().max() < 1e-9
     assert len(pd.read_csv(run_dir / "tables" / "text_three_way.csv")) == 3 * 5 * 2
     assert (run_dir / "figures" / "figure_text_2x2.png").exists()
+
+
+def test_safety_outputs(smoke_run):
+    """Notebook 11 on 8 safety items (4 twin pairs), 2 corruptions at severity 5, clean and blank."""
+    _, run_dir, _ = smoke_run
+    labels = pd.read_parquet(run_dir / "safety" / "labels.parquet")
+    # 4 models x (8 items x 3 conditions + 1 blank harm-in-the-image item)
+    assert len(labels) == 4 * (8 * 3 + 1) and set(labels["label"]) <= {"refuse", "inability", "comply"}
+    assert set(labels.loc[labels["corruption"] == "blank", "item_type"]) == {"harm_image"}
+    sce = pd.read_csv(run_dir / "tables" / "safety_sce_severity.csv")
+    assert set(sce["corruption"]) == {"gaussian_noise", "defocus_blur", "all"} and set(sce["pair"]) == {"Z0", "Z1", "Z2"}
+    assert (sce["dsce"] - (sce["sce_aligned"] - sce["sce_base"])).abs().max() < 1e-9  # paired over the same items
+    clean = pd.read_csv(run_dir / "tables" / "safety_clean.csv")
+    assert set(clean["model"]) == {"zoo-pt", "zoo-it", "zoo-po", "zoo-po-aug"}
+    assert len(pd.read_csv(run_dir / "tables" / "safety_goals.csv")) == 5
+    ctl = pd.read_csv(run_dir / "tables" / "safety_controls.csv")
+    assert ctl["control"].str.contains("Z2 \\(positive control\\)").any() and ctl["control"].str.contains("blank").any()
+    for fig in ("safety_items", "safety_refusal_by_severity", "safety_rr_orr", "safety_dsce_forest"):
+        assert (run_dir / "figures" / f"{fig}.png").exists(), fig
+    ledger = pd.read_csv(run_dir / "tables" / "claims.csv")
+    ext = ledger[ledger["id"].str.startswith("X-safety-")]
+    assert sorted(ext["id"]) == ["X-safety-Z0", "X-safety-Z1", "X-safety-Z2"]
+    assert (ext["paper_status"] == "not testable here").all() and (ext["run_status"] != "not testable here").all()
