@@ -41,7 +41,7 @@ overrides = {}  # e.g. {"safety": {"n": 40}}: merged into the file, then validat
 
 # %%
 import pandas as pd
-from IPython.display import Markdown, display
+from IPython.display import display
 
 import vlmrobust as vr
 

@@ -140,3 +140,22 @@ def test_the_demo_checks_its_shipped_zoo(monkeypatch, tmp_path):
     monkeypatch.setattr(shipped, "ROOT", copy)
     row = preflight.check(params.load("params/demo.yaml")).iloc[0]
     assert row["status"] == "FAIL" and "model.safetensors" in row["detail"]
+
+
+def test_the_safety_set_is_checked_before_the_run(tmp_path, tiny):
+    """A local MM-SafetyBench copy in the repository's layout passes; a folder without it fails, naming the
+    split and where to point safety.sources."""
+    import sys
+
+    sys.path.insert(0, str(__import__("pathlib").Path(__file__).parent))
+    from test_safety_hub import REPO, SCENARIOS, write_repo
+
+    root = write_repo(tmp_path / "hub") / "datasets" / REPO
+    p = _params(tmp_path, {"a": _local(tiny), "b": _local(tiny, label="b", revision="x")})
+    p["safety"] = {**p["safety"], "datasets": ["mm-safetybench"],
+                   "sources": {"mm-safetybench": {"path": str(root), "scenarios": list(SCENARIOS)}}}
+    row = _status(preflight.check(params.validate(p, "t")), "mm-safetybench")
+    assert row["status"] == preflight.OK and "3 scenario file(s)" in row["detail"]
+    p["safety"]["sources"]["mm-safetybench"]["path"] = str(tmp_path / "nowhere")
+    row = _status(preflight.check(params.validate(p, "t")), "mm-safetybench")
+    assert row["status"] == preflight.FAIL and "SD_TYPO" in row["detail"] and "safety.sources" in row["detail"]

@@ -212,7 +212,7 @@ def answer() -> str:
         f"{', '.join(r.claim.split('macro Rel. mCE ')[-1] for r in t4.itertuples())}), is not decidable at its n = "
         f"{'-'.join(str(n) for n in ns)} items**: no pair's effect could reach significance even in the best case.",
         f"3. **Its own tables contradict**: {'; '.join(r.claim[:1].lower() + r.claim[1:] for r in contradicted.itertuples())}.",
-        (f"4. **The instrument finds a planted effect**: the demo's `po-aug` (aligned on corrupted images) loses "
+        ("4. **The instrument finds a planted effect**: the demo's `po-aug` (aligned on corrupted images) loses "
          if z2["ci_lo"] > 0 else
          "4. **The planted capability effect is at the edge of what the demo's 400 items detect**: the demo's "
          "`po-aug` (aligned on corrupted images) loses ") +

@@ -143,6 +143,29 @@ def dataset_rows(params: dict) -> list[dict]:
     return rows
 
 
+def safety_rows(params: dict) -> list[dict]:
+    """Notebook 11's safety sets: rendered (synth-safety), or listed on the hub or in a local copy."""
+    from .data import DataError, safety_hub
+
+    s = params.get("safety")
+    if s is None:
+        return []
+    rows = []
+    for name in s["datasets"]:
+        if name != safety_hub.MM_SAFETYBENCH:
+            rows.append(_row("safety set", name, OK, "synthetic: rendered on the fly"))
+            continue
+        try:
+            src = safety_hub.check_source((s["sources"] or {}).get(name))
+            files, _ = safety_hub._scenario_files(src)
+        except DataError as e:
+            rows.append(_row("safety set", name, FAIL, f"{e}; or set safety.sources.{name}.path"))
+            continue
+        rows.append(_row("safety set", name, OK, f"{src.get('path') or src['id']} split {src['split']!r}: "
+                                                 f"{len(files)} scenario file(s), read in place"))
+    return rows
+
+
 def disk_rows(params: dict, rows: list[dict]) -> list[dict]:
     """What the run writes against the free space: the models' weights (into the Hugging Face cache)
     and the corrupted images (into outputs/<run>)."""
@@ -172,8 +195,10 @@ def needs_hub(params: dict) -> bool:
         spec = models.fill_model(name, params["models"][name])
         if not _in_zoo(params, spec) and not models.is_local(models.expand_source(spec["source"], params["run"])):
             return True
+    safety = params.get("safety") or {"datasets": [], "sources": {}}
     return any(DATASETS[d]["kind"] != "synthetic" and not params["benchmark"]["sources"].get(d, {}).get("path")
-               for d in params["benchmark"]["datasets"])
+               for d in params["benchmark"]["datasets"]) or any(
+        d != "synth-safety" and not (safety["sources"] or {}).get(d, {}).get("path") for d in safety["datasets"])
 
 
 def hub_reachable(host: str = "huggingface.co", timeout: float = 5.0) -> bool:
@@ -207,6 +232,7 @@ def check(params: dict) -> pd.DataFrame:
         go_offline()
     rows += model_rows(params)
     rows += dataset_rows(params)
+    rows += safety_rows(params)
     rows += disk_rows(params, rows)
     return pd.DataFrame(rows, columns=["check", "target", "status", "detail", "bytes"])
 
