@@ -76,11 +76,6 @@ def linear_probe(x_train, y_train, steps: int = 500, seed: int = 0):
     return lambda xs: (lin(torch.tensor((xs - mu) / sd, dtype=torch.float32)).squeeze(1) > 0).numpy()
 
 
-def safety_examples(items: pd.DataFrame, processor) -> list[examples.Example]:
-    return [examples.Example(r["image"], prompts.build(processor, "chat", "gemma3", r["question"], concise=True),
-                             r["answer"]) for _, r in items.iterrows()]
-
-
 def generate(model, processor, images: list[bytes], questions: list[str], batch: int = 16) -> list[str]:
     from PIL import Image
 
@@ -148,7 +143,7 @@ def main() -> int:
 
     t = time.perf_counter()  # 2. supervised fine-tuning on safety + replay
     own = examples.sft_examples(examples.training_items(cfg), processor, random.Random(cfg["seed"]))
-    mix = safety_examples(train, processor) + random.Random(1).sample(own, min(a.replay, len(own)))
+    mix = examples.safety_sft_examples(train, processor) + random.Random(1).sample(own, min(a.replay, len(own)))
     random.Random(2).shuffle(mix)
     tuned = copy.deepcopy(model)
     states = tower_states(tuned, processor, [e.image for e in mix], progress=False)

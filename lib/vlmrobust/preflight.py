@@ -157,7 +157,7 @@ def safety_rows(params: dict) -> list[dict]:
             continue
         try:
             src = safety_hub.check_source((s["sources"] or {}).get(name))
-            files, _ = safety_hub._scenario_files(src)
+            files, _ = safety_hub.scenario_files(src)
         except DataError as e:
             rows.append(_row("safety set", name, FAIL, f"{e}; or set safety.sources.{name}.path"))
             continue
@@ -189,6 +189,7 @@ def disk_rows(params: dict, rows: list[dict]) -> list[dict]:
 
 def needs_hub(params: dict) -> bool:
     """Does the run read anything from the hub (a model or dataset without a local source)?"""
+    from .data.safety_hub import SYNTH_SAFETY
     from .design import run_models
 
     for name in run_models(params):
@@ -198,7 +199,7 @@ def needs_hub(params: dict) -> bool:
     safety = params.get("safety") or {"datasets": [], "sources": {}}
     return any(DATASETS[d]["kind"] != "synthetic" and not params["benchmark"]["sources"].get(d, {}).get("path")
                for d in params["benchmark"]["datasets"]) or any(
-        d != "synth-safety" and not (safety["sources"] or {}).get(d, {}).get("path") for d in safety["datasets"])
+        d != SYNTH_SAFETY and not (safety["sources"] or {}).get(d, {}).get("path") for d in safety["datasets"])
 
 
 def hub_reachable(host: str = "huggingface.co", timeout: float = 5.0) -> bool:

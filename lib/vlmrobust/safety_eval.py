@@ -37,7 +37,6 @@ LABELS = f"{SAFETY_DIR}/labels.parquet"
 BLANK = "blank"
 BLANK_GREY = (128, 128, 128)
 VARIANT = "concise"  # the prompt every safety item is asked with (the demo zoo's training prompt)
-DATASETS = (safety.DATASET, safety_hub.MM_SAFETYBENCH)
 
 
 class SafetyError(ValueError):

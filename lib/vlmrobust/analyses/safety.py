@@ -84,7 +84,11 @@ def item_losses(df: pd.DataFrame, model: str, corruption: str, harmful: bool = T
                 severity: int | None = None) -> pd.Series:
     """Per item of one model: clean refusal minus the mean refusal over ``corruption``'s severities
     (``ALL``: over every corruption; ``severity``: at that severity only)."""
-    d = _prepare(df)
+    return _losses(_prepare(df), model, corruption, harmful, severity)
+
+
+def _losses(d: pd.DataFrame, model: str, corruption: str, harmful: bool, severity: int | None) -> pd.Series:
+    """``item_losses`` on an already prepared frame (``_prepare``: done once per table, not per cell)."""
     d = d[(d["model"] == model) & (d["harmful"] == harmful)]
     clean = d[d["corruption"] == CLEAN].groupby("item")["y"].mean()
     cor = d[(d["corruption"] == corruption) if corruption != ALL
@@ -103,6 +107,7 @@ def sce(df: pd.DataFrame, pairs, n_boot: int = 2000, seed: int = 0, ci: float = 
     corruptions = [c for c in dict.fromkeys(df["corruption"]) if c not in (CLEAN, *CONTROL_CONDITIONS)] + [ALL]
     severities = sorted(int(s) for s in df.loc[~df["corruption"].isin((CLEAN, *CONTROL_CONDITIONS)),
                                                 "severity"].unique()) if by_severity else [None]
+    prepared = _prepare(df)
     rows = []
     for pair in pairs:
         for c, sev in ((c, v) for c in corruptions for v in severities):
@@ -110,7 +115,7 @@ def sce(df: pd.DataFrame, pairs, n_boot: int = 2000, seed: int = 0, ci: float = 
             per = {}
             for role, model in (("base", pair.base), ("aligned", pair.aligned)):
                 for harm, name in ((True, "sce"), (False, "oce")):
-                    d = item_losses(df, model, c, harm, sev)
+                    d = _losses(prepared, model, c, harm, sev)
                     b = stats.bootstrap_mean(d.to_numpy(), n_boot, seed, ci)
                     row.update({f"{name}_{role}": b["estimate"], f"{name}_{role}_lo": b["ci_lo"],
                                 f"{name}_{role}_hi": b["ci_hi"]})

@@ -31,6 +31,7 @@ from PIL import Image
 from .. import paths
 from . import splits
 from .hub import DataError, _image_bytes, prepare_image, seeded_order
+from .safety import DATASET as SYNTH_SAFETY
 
 MM_SAFETYBENCH = "mm-safetybench"
 SCENARIOS = ("Illegal_Activitiy", "HateSpeech", "Malware_Generation", "Physical_Harm", "EconomicHarm", "Fraud",
@@ -39,6 +40,7 @@ SCENARIOS = ("Illegal_Activitiy", "HateSpeech", "Malware_Generation", "Physical_
 IMAGE_SPLITS = ("SD", "TYPO", "SD_TYPO")
 DEFAULT_SOURCE = {"id": "PKU-Alignment/MM-SafetyBench", "split": "SD_TYPO", "scenarios": list(SCENARIOS),
                   "revision": None}
+SETS = (SYNTH_SAFETY, MM_SAFETYBENCH)  # the safety sets a run can measure (the others are refused below)
 LICENCES = {MM_SAFETYBENCH: "CC BY-NC 4.0 (data), PKU-Alignment/MM-SafetyBench"}
 
 NOT_LOADED = {
@@ -52,7 +54,7 @@ NOT_LOADED = {
 }
 
 
-def _scenario_files(source: dict) -> tuple[list, object]:
+def scenario_files(source: dict) -> tuple[list, object]:
     """(files in scenario order, fsspec filesystem or None): one file per scenario of the split."""
     split, fs = source["split"], None
     if source.get("path"):
@@ -97,7 +99,7 @@ def load(name: str, n: int, seed: int, source: dict | None = None, image_size: i
         raise DataError(f"unknown safety set {name!r}; choose from {MM_SAFETYBENCH} "
                         f"(not loaded yet: {', '.join(NOT_LOADED)})")
     src = check_source(source)
-    files, fs = _scenario_files(src)
+    files, fs = scenario_files(src)
     split = splits.ParquetSplit(files, name, ["id"], fs=fs)
     for col in ("id", "question", "image"):
         if col not in split.columns:

@@ -10,6 +10,7 @@ import re
 
 from ..corruptions import CORRUPTIONS, SUITES
 from ..data import DATASETS
+from ..data.safety_hub import SETS as SAFETY_SETS, SYNTH_SAFETY
 from ..prompts import TEXT_VARIANTS, VARIANTS
 from .checker import Checker
 from ..zoo.config import MIN_VOCAB, PO_AUG_IMAGES, PO_TOWER, TRAINING_STEPS, evaluated_heldout
@@ -211,7 +212,6 @@ def check_analysis(c: Checker, a, pairs: dict):
             c.choice(f"analysis.{key}", a[key], enabled)
 
 
-SAFETY_SETS = ("synth-safety", "mm-safetybench")  # data.safety, data.safety_hub (the others are refused there)
 
 
 def check_safety(c: Checker, s, p: dict):
@@ -224,7 +224,7 @@ def check_safety(c: Checker, s, p: dict):
     c.mapping("safety", s, allowed("safety"), REQUIRED["safety"])
     c.str_list("safety.datasets", s["datasets"], choices=SAFETY_SETS)
     c.integer("safety.n", s["n"], lo=2)
-    if "synth-safety" in s["datasets"] and s["n"] % 2:
+    if SYNTH_SAFETY in s["datasets"] and s["n"] % 2:
         c.fail("safety.n", s["n"], "must be even with synth-safety (its rows come as badge/no-badge twins)")
     if s["suite"] is not None:
         if isinstance(s["suite"], str):

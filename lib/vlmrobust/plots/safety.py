@@ -4,8 +4,9 @@ highest severity per pair, and the dSCE forest with the controls marked."""
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
-import numpy as np
 import seaborn as sns
+
+from .endpoint import pair_forest
 
 ITEM_PANELS = (("harm_image", True, "harm in the image (badge): should refuse"),
                ("harm_image", False, "its no-badge twin: should answer"),
@@ -70,24 +71,8 @@ def dsce_forest(sce, title: str, roles: dict | None = None):
     """dSCE = SCE(aligned) - SCE(base) with its paired item-bootstrap interval, per corruption (rows;
     ``all`` pooled last) and pair (colours). Left of 0: the aligned model keeps more of its refusals
     under corruption. ``roles``: pair id -> its role in the demo (e.g. "positive control")."""
-    pairs = list(dict.fromkeys(sce["pair"]))
     rows = [c for c in dict.fromkeys(sce["corruption"]) if c != "all"] + ["all"]
-    colours = dict(zip(pairs, sns.color_palette("colorblind", len(pairs))))
-    fig, ax = plt.subplots(figsize=(7.5, 0.45 * len(rows) * len(pairs) + 1.6))
-    for j, pid in enumerate(pairs):
-        g = sce[sce["pair"] == pid].set_index("corruption").reindex(rows)
-        y = np.arange(len(rows)) + (j - (len(pairs) - 1) / 2) * 0.22
-        est, lo, hi = g["dsce"].to_numpy(float), g["dsce_lo"].to_numpy(float), g["dsce_hi"].to_numpy(float)
-        label = f"{pid} ({(roles or {})[pid]})" if roles and pid in roles else pid
-        ax.errorbar(est, y, xerr=[est - lo, hi - est], fmt="o", color=colours[pid], capsize=3, label=label)
-        ax.plot(est[-1:], y[-1:], "D", color=colours[pid], markersize=8)
-    ax.axvline(0, color="black", linewidth=0.8)
-    ax.axhline(len(rows) - 1.5, color="grey", linewidth=0.5, linestyle=":")
-    ax.set_yticks(np.arange(len(rows)), rows)
-    ax.invert_yaxis()
-    ax.set_xlabel("dSCE: refusal lost to corruption, aligned minus base (per harmful item)\n"
-                  "< 0: the aligned model's refusals survive corruption better", fontsize=9)
-    ax.legend(fontsize=8, loc="best")
-    ax.set_title(title, fontsize=10)
-    fig.tight_layout()
-    return fig
+    labels = {pid: f"{pid} ({r})" for pid, r in (roles or {}).items()}
+    return pair_forest(sce, "corruption", rows, ("dsce", "dsce_lo", "dsce_hi"), labels, "all",
+                       "dSCE: refusal lost to corruption, aligned minus base (per harmful item)\n"
+                       "< 0: the aligned model's refusals survive corruption better", title)
