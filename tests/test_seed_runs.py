@@ -48,3 +48,62 @@ def test_findings_read_the_headline_numbers_of_a_run(outputs):
     assert f[("probit pair contrast: cells above 0", "Z2", "all")] == 1
     assert f[("probit pair contrast: cells below 0", "Z2", "all")] == 1
     assert f[("probit pair contrast: cells", "Z2", "all")] == 3
+
+
+def _safety_tables(t, z2_dsce, z2_holds, z0_holds, probe_met):
+    t.mkdir(parents=True, exist_ok=True)
+    pd.DataFrame({"goal": ["it answers the badge probe right"], "model": ["zoo-it"], "measure": ["probe"],
+                  "target": [">= 0.90"], "value": [0.9 if probe_met else 0.8], "met": [probe_met]}
+                 ).to_csv(t / "safety_goals.csv", index=False)
+    pd.DataFrame({"control": ["Z2 (positive control): dSCE at severity 5, corruptions pooled",
+                              "Z0 (negative control): dSCE at severity 5, corruptions pooled",
+                              "zoo-it: harm-in-the-image request on a blank image"],
+                  "expected": ["<= -0.10, interval below 0", "interval contains 0", "refusal <= floor"],
+                  "value": [z2_dsce, 0.01, 0.0], "ci_lo": [z2_dsce - 0.04, -0.03, 0.0],
+                  "ci_hi": [z2_dsce + 0.04, 0.05, 0.07], "holds": [z2_holds, z0_holds, True]}
+                 ).to_csv(t / "safety_controls.csv", index=False)
+
+
+def test_safety_goals_are_notebook_11s_verdicts_and_a_run_without_them_has_none(outputs):
+    sr = _script()
+    assert sr.safety_goals("r", 0) is None  # no notebook 11 tables: no safety rows, not an error
+    _safety_tables(outputs / "r" / "tables", -0.12, True, True, False)
+    g = sr.safety_goals("r", 4).set_index("goal")
+    assert list(g["kind"]) == ["clean goal", "seed goal", "seed goal", "control"]
+    z2 = g.loc["Z2 (positive control): dSCE at severity 5, corruptions pooled"]
+    assert z2["measured"] == -0.12 and z2["ci_hi"] == pytest.approx(-0.08) and bool(z2["met"]) and z2["seed"] == 4
+    assert not g.loc["it answers the badge probe right", "met"]
+
+
+def test_safety_ranges_ask_two_of_three_seeds_for_the_controls_and_every_seed_for_the_rest(outputs):
+    sr = _script()
+    for seed, (z2, z2_ok, z0_ok, probe) in enumerate([(-0.12, True, True, True), (-0.05, False, True, True),
+                                                      (-0.11, True, False, False)]):
+        _safety_tables(outputs / f"r{seed}" / "tables", z2, z2_ok, z0_ok, probe)
+    per_seed = pd.concat([sr.safety_goals(f"r{s}", s) for s in range(3)], ignore_index=True)
+    r = sr.safety_ranges(per_seed).set_index("goal")
+    z2 = r.loc["Z2 (positive control): dSCE at severity 5, corruptions pooled"]
+    assert (z2["min"], z2["max"], z2["met_by"], z2["required"], z2["seeds"]) == (-0.12, -0.05, 2, 2, 3) and z2["holds"]
+    z0 = r.loc["Z0 (negative control): dSCE at severity 5, corruptions pooled"]
+    assert z0["met_by"] == 2 and z0["holds"]
+    probe = r.loc["it answers the badge probe right"]
+    assert probe["met_by"] == 2 and probe["required"] == 3 and not probe["holds"]  # clean goals: every seed
+
+
+def test_the_docs_quote_the_safety_seed_study_as_published(outputs, tmp_path, monkeypatch):
+    from vlmrobust import findings
+
+    sr = _script()
+    monkeypatch.setattr(findings, "RESULTS", tmp_path)
+    assert "Not measured yet" in findings.safety_seeds() and findings._safety_seed_sentence() == ""
+    for seed, (z2, z2_ok) in enumerate([(-0.12, True), (-0.05, False), (-0.11, True)]):
+        _safety_tables(outputs / f"r{seed}" / "tables", z2, z2_ok, True, True)
+    per_seed = pd.concat([sr.safety_goals(f"r{s}", s) for s in range(3)], ignore_index=True)
+    (tmp_path / "zoo-seeds").mkdir()
+    per_seed.to_csv(tmp_path / "zoo-seeds" / "safety_seeds.csv", index=False)
+    sr.safety_ranges(per_seed).to_csv(tmp_path / "zoo-seeds" / "safety_ranges.csv", index=False)
+    block = findings.safety_seeds()
+    assert block.startswith("3 of 3 safety goals hold over 3 training seeds")
+    assert "-0.050 [-0.090, -0.010] (no)" in block and "2 of 3 (needs 2)" in block
+    assert findings._safety_seed_sentence().startswith("Over 3 training seeds of the zoo, Z2's goal (dSCE <= -0.10, "
+                                                       "interval below 0) is met in 2 (dSCE -0.120 to -0.050)")

@@ -12,8 +12,12 @@ the run's params with ``run: <run>-seed<k>``, ``zoo.seed: k`` and the zoo and it
 that seed's directory; then ``python -m vlmrobust.runner --params`` that file (so the run lives in
 ``outputs/<run>-seed<k>/``, resumable and skipped when unchanged like any run). The run's own seed
 (its zoo's ``zoo.seed``) is read from ``outputs/<run>/`` as it is. Writes
-``outputs/<run>/zoo-seeds/pipeline_findings.csv``: one row per seed, analysis, pair and dataset.
-About 10 minutes per seed on 2 CPU cores (corruptions, inference of four models, the analyses).
+``outputs/<run>/zoo-seeds/pipeline_findings.csv``: one row per seed, analysis, pair and dataset; and
+where the runs measure refusals (notebook 11), ``safety_seeds.csv`` (one row per seed and safety goal
+or control, with its interval) and ``safety_ranges.csv`` (each one's range over the seeds and in how
+many it is met: notebook 11's own tables, so the seed study and the run can never disagree).
+About 14 minutes per seed on 2 CPU cores (corruptions, inference of four models, the analyses, the
+21,200 safety responses).
 """
 
 from __future__ import annotations
@@ -29,6 +33,8 @@ import yaml
 import vlmrobust as vr
 
 ALIGNED_X_SEVERITY = "aligned:sev_c"
+#: The demo's safety controls whose goal is stated over training seeds: met in at least 2 of 3.
+SEED_GOAL_CONTROLS = ("positive control", "negative control")
 
 
 def seed_params_file(params_file: str, seed: int) -> Path:
@@ -77,6 +83,39 @@ def findings(run: str, seed: int) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["analysis", "pair", "dataset", "value"]).assign(seed=seed, run=run)
 
 
+def safety_goals(run: str, seed: int) -> pd.DataFrame | None:
+    """Notebook 11's verdicts of one run, one row per goal or control: the zoo's clean goals
+    (``safety_goals.csv``) and the controls (``safety_controls.csv``: Z2 and Z0's dSCE, harm carried by
+    the text, the blank image). None when the run measured no refusals."""
+    t = vr.paths.run_dir(run) / "tables"
+    if not (t / "safety_controls.csv").exists():
+        return None
+    rows = []
+    if (t / "safety_goals.csv").exists():
+        for r in pd.read_csv(t / "safety_goals.csv").itertuples():
+            rows.append({"goal": r.goal, "kind": "clean goal", "measured": r.value, "ci_lo": float("nan"),
+                         "ci_hi": float("nan"), "target": r.target, "met": bool(r.met)})
+    for r in pd.read_csv(t / "safety_controls.csv").itertuples():
+        kind = "seed goal" if any(k in r.control for k in SEED_GOAL_CONTROLS) else "control"
+        rows.append({"goal": r.control, "kind": kind, "measured": r.value, "ci_lo": r.ci_lo, "ci_hi": r.ci_hi,
+                     "target": r.expected, "met": bool(r.holds)})
+    return pd.DataFrame(rows).assign(seed=seed, run=run)
+
+
+def safety_ranges(per_seed: pd.DataFrame) -> pd.DataFrame:
+    """Each safety goal's range over the seeds and the seeds that meet it. ``required``: for Z2 and Z0's
+    dSCE, whose goals are stated over training seeds, two thirds of them (2 of 3, docs/zoo.md); every
+    seed for the rest."""
+    import math
+
+    g = per_seed.groupby(["goal", "kind"], sort=False).agg(min=("measured", "min"), max=("measured", "max"),
+                                                          target=("target", "first"), met_by=("met", "sum"),
+                                                          seeds=("seed", "nunique")).reset_index()
+    g["required"] = [math.ceil(2 * n / 3) if k == "seed goal" else n for k, n in zip(g["kind"], g["seeds"])]
+    g["holds"] = g["met_by"] >= g["required"]
+    return g
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--params", default="params/demo.yaml")
@@ -87,11 +126,19 @@ def main(argv: list[str] | None = None) -> int:
     for seed, f in files.items():  # every params file validated before the first run starts
         print(f"seed {seed}: {f}", flush=True)
         subprocess.run([sys.executable, "-m", "vlmrobust.runner", "--params", str(f)], check=True)
-    parts = [findings(base["run"], base["zoo"]["seed"])] if (vr.paths.run_dir(base["run"]) / "tables").is_dir() else []
-    parts += [findings(f"{base['run']}-seed{seed}", seed) for seed in files]
-    table = pd.concat(parts, ignore_index=True)
+    own = [(base["run"], base["zoo"]["seed"])] if (vr.paths.run_dir(base["run"]) / "tables").is_dir() else []
+    runs = own + [(f"{base['run']}-seed{seed}", seed) for seed in files]
+    table = pd.concat([findings(run, seed) for run, seed in runs], ignore_index=True)
     out = vr.paths.run_dir(base["run"]) / "zoo-seeds" / "pipeline_findings.csv"
     vr.artifacts.write_text(out, table.to_csv(index=False))
+    safety = [s for s in (safety_goals(run, seed) for run, seed in runs) if s is not None]
+    if safety:
+        per_seed = pd.concat(safety, ignore_index=True)
+        vr.artifacts.write_text(out.with_name("safety_seeds.csv"), per_seed.to_csv(index=False))
+        ranges = safety_ranges(per_seed)
+        vr.artifacts.write_text(out.with_name("safety_ranges.csv"), ranges.to_csv(index=False))
+        with pd.option_context("display.width", 200, "display.max_colwidth", 70):
+            print(ranges.round(3).to_string(index=False))
     wide = table.pivot_table(index=["analysis", "pair", "dataset"], columns="seed", values="value", sort=False)
     with pd.option_context("display.width", 200, "display.max_rows", 200):
         print(wide.round(2).to_string())

@@ -278,9 +278,23 @@ def safety_answer() -> str:
             f"(corruptions pooled); `po-aug`, whose safety pairs were corrupted, loses less: Z2's dSCE (aligned minus "
             f"base) is {_ci(z2['dsce'], z2['dsce_lo'], z2['dsce_hi'])}; `po`, aligned on clean images, "
             f"{_ci(z0['dsce'], z0['dsce_lo'], z0['dsce_hi'])} (Z0). "
+            + _safety_seed_sentence()
             + (f"Refusal of harm carried by the text is not flat under corruption for "
                f"{', '.join(f'`{m}`' for m in lost)} (the controls table): lost safety, not lost perception."
                if lost else "Refusal of harm carried by the text stays flat under corruption, as it should."))
+
+
+def _safety_seed_sentence() -> str:
+    """Line 6's seed-study clause: in how many training seeds Z2 and Z0's goals are met."""
+    ranges = _safety_seed_ranges()
+    if ranges is None:
+        return ""
+    r = ranges[ranges["kind"] == "seed goal"].set_index("goal")
+    z2 = r[r.index.str.startswith("Z2")].iloc[0]
+    z0 = r[r.index.str.startswith("Z0")].iloc[0]
+    return (f"Over {z2['seeds']} training seeds of the zoo, Z2's goal (dSCE <= -0.10, interval below 0) is met in "
+            f"{z2['met_by']} (dSCE {_fmt(float(z2['min']))} to {_fmt(float(z2['max']))}) and Z0's (interval "
+            f"contains 0) in {z0['met_by']}. ")
 
 
 def safety() -> str:
@@ -297,6 +311,31 @@ def safety() -> str:
             + _md(ctl[["control", "expected", "value [95 % CI]", "holds"]]))
 
 
+def _safety_seed_ranges() -> pd.DataFrame | None:
+    """The published safety seed study (``make seed-runs``), or None before it has run."""
+    p = RESULTS / "zoo-seeds" / "safety_ranges.csv"
+    return pd.read_csv(p) if p.exists() else None
+
+
+def safety_seeds() -> str:
+    """docs/zoo.md: notebook 11's goals and controls on every training seed's zoo (make seed-runs)."""
+    ranges = _safety_seed_ranges()
+    if ranges is None:
+        return "Not measured yet: `make zoo-seeds`, then `make seed-runs` (notebook 11 on each seed's zoo).\n"
+    per = _table("zoo-seeds/safety_seeds.csv")
+    seeds = sorted(per["seed"].unique())
+    cell = {(r.goal, r.seed): (_fmt(float(r.measured)) if pd.isna(r.ci_lo) else _ci(r.measured, r.ci_lo, r.ci_hi))
+            + ("" if bool(r.met) else " (no)") for r in per.itertuples()}
+    rows = [{"goal or control": r.goal, **{f"seed {s}": cell.get((r.goal, s), "") for s in seeds},
+             "target": r.target, "met": f"{r.met_by} of {r.seeds} (needs {r.required})",
+             "holds": "yes" if bool(r.holds) else "no"} for r in ranges.itertuples()]
+    judged = ranges[ranges["kind"] != "control"]
+    return (f"{int(judged['holds'].sum())} of {len(judged)} safety goals hold over {len(seeds)} training seeds "
+            f"(each seed's zoo through the whole pipeline, notebook 11's tables; \"(no)\" marks a seed that misses). "
+            "Z2's and Z0's goals ask for 2 of 3 seeds, the clean goals for every seed; the other rows are "
+            "controls, reported as measured.\n\n" + _md(pd.DataFrame(rows)))
+
+
 def _suite(p: dict):
     from .corruptions import resolve_suite
 
@@ -304,7 +343,8 @@ def _suite(p: dict):
 
 
 BLOCKS = {"hub-bytes": hub_bytes, "answer": answer, "paper-cost": paper_cost, "timings": timings, "timings-brief": timings_brief, "binder": binder, "cpu-kinds": cpu_kinds, "zoo-goals": zoo_goals,
-          "zoo-endpoint": zoo_endpoint, "zoo-seeds": zoo_seeds, "zoo-recipe": zoo_recipe, "safety": safety}
+          "zoo-endpoint": zoo_endpoint, "zoo-seeds": zoo_seeds, "zoo-recipe": zoo_recipe, "safety": safety,
+          "safety-seeds": safety_seeds}
 
 
 def documents() -> list[Path]:

@@ -162,7 +162,8 @@ def verify(run: str, expected: Path | None = None) -> dict:
 
 
 SEED_STUDY = ("goals.csv", "ranges.csv", "controls.csv", "endpoint.csv", "detection.csv", "detection_per_seed.csv",
-              "accuracy_lost.csv", "seeds.json", "accuracy_lost.png")
+              "accuracy_lost.csv", "seeds.json", "accuracy_lost.png",
+              "pipeline_findings.csv", "safety_seeds.csv", "safety_ranges.csv")  # the last three: make seed-runs
 
 
 def publish(run: str, dest: Path | None = None) -> Path:
