@@ -49,7 +49,9 @@ def main() -> int:
         os.environ["VLMROBUST_OUTPUTS"] = tmp
         result = verify.verify("demo")
     preds = result["predictions"]
-    out = {"machine": describe_cpu(), "published": published, "other": probe, "environment": isa,
+    from vlmrobust.zoo import config
+
+    out = {"machine": describe_cpu(), "zoo": config.config_hash(config.DEFAULTS), "published": published, "other": probe, "environment": isa,
            "compared": preds["compared"], "differ": preds["differ"], "differ_by_model": preds["differ_by_model"],
            "examples": preds["examples"], "tables_compared": result["tables_compared"],
            "tables_differ": [t["table"] for t in result["tables"] if t["status"] == "differs"],

@@ -159,7 +159,13 @@ def binder() -> str:
 def cpu_kinds() -> str:
     c = json.loads((RESULTS / "cpu-kinds.json").read_text())
     env = ", ".join(f"`{k}={v}`" for k, v in c.get("environment", {}).items())
-    return (f"The shipped zoo's run with {c['other']} kernels ({env}) against the published run ({c['published']}), "
+    from .zoo import config
+
+    shipped = config.config_hash(config.DEFAULTS)
+    measured = f" `{c['zoo']}`" if c.get("zoo") else ""
+    zoo = (f"The shipped zoo `{shipped}`'s run" if c.get("zoo") == shipped else
+           f"The run of a previous shipped zoo{measured} (not yet re-measured for `{shipped}`)")
+    return (f"{zoo} with {c['other']} kernels ({env}) against the published run ({c['published']}), "
             f"on {c['machine']}: {c['differ']} of {c['compared']} predictions differ"
             f"{' (' + ', '.join(f'{m} {k}' for m, k in c['differ_by_model'].items()) + ')' if c['differ'] else ''}; "
             f"tables that differ: {', '.join(c['tables_differ']) or 'none'} (of {c['tables_compared']}). Measured by "
