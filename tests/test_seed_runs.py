@@ -107,3 +107,19 @@ def test_the_docs_quote_the_safety_seed_study_as_published(outputs, tmp_path, mo
     assert "-0.050 [-0.090, -0.010] (no)" in block and "2 of 3 (needs 2)" in block
     assert findings._safety_seed_sentence().startswith("Over 3 training seeds of the zoo, Z2's goal (dSCE <= -0.10, "
                                                        "interval below 0) is met in 2 (dSCE -0.120 to -0.050)")
+
+
+def test_the_docs_know_whether_the_seed_study_trained_the_shipped_recipe(tmp_path, monkeypatch):
+    import json
+
+    from vlmrobust import findings
+    from vlmrobust.zoo import config
+
+    monkeypatch.setattr(findings, "RESULTS", tmp_path)
+    (tmp_path / "zoo-seeds").mkdir()
+    seeds = {str(k): {"config_hash": config.config_hash({**config.DEFAULTS, "seed": k})} for k in range(3)}
+    (tmp_path / "zoo-seeds" / "seeds.json").write_text(json.dumps(seeds))
+    assert findings.seed_study_recipe() == ""  # every seed's hash differs (the seed is hashed), all are the recipe's
+    seeds["2"]["config_hash"] = "33609a6bbc7c"
+    (tmp_path / "zoo-seeds" / "seeds.json").write_text(json.dumps(seeds))
+    assert findings.seed_study_recipe().startswith("The seed study below trained the previous recipe")

@@ -72,17 +72,18 @@ def zoo_goals() -> str:
 
 
 def seed_study_recipe() -> str:
-    """"" when the published seed study trained the shipped recipe; else a sentence saying which it trained."""
+    """"" when the published seed study trained the shipped recipe (each seed's config hash is the
+    shipped recipe's with that seed); else a sentence saying which it trained."""
     from .zoo import config
 
-    seeds = json.loads((paths.ROOT / "results" / "demo" / "zoo-seeds" / "seeds.json").read_text())
-    trained = sorted({s.get("config_hash") for s in seeds.values() if isinstance(s, dict)} - {None})
-    shipped = config.config_hash(config.DEFAULTS)
-    if trained == [shipped]:
+    seeds = json.loads((RESULTS / "zoo-seeds" / "seeds.json").read_text())
+    trained = {int(k): s.get("config_hash") for k, s in seeds.items() if isinstance(s, dict)}
+    if trained and all(h == config.config_hash({**config.DEFAULTS, "seed": k}) for k, h in trained.items()):
         return ""
-    return (f"The seed study below trained the previous recipe (`{', '.join(trained)}`, before the zoo learnt "
-            f"to refuse); the shipped zoo `{shipped}` adds the safety phase and pairs, and its seed study has not "
-            "been re-run yet: read these ranges as the old recipe's.")
+    shipped = config.config_hash(config.DEFAULTS)
+    return (f"The seed study below trained the previous recipe (`{', '.join(sorted(set(trained.values()) - {None}))}`, "
+            f"before the zoo learnt to refuse); the shipped zoo `{shipped}` adds the safety phase and pairs, and its "
+            "seed study has not been re-run yet: read these ranges as the old recipe's.")
 
 
 def zoo_seeds() -> str:
