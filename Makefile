@@ -106,7 +106,7 @@ zoo-seeds: check-params  ## the zoo's goals over training seeds 0 1 2 -> outputs
 po-aug-variants: check-params  ## po-aug retrained alone with each augmentation variant, per zoo seed -> outputs/<run>/po-aug-variants/ (about 7 min per seed and variant; not in reproduce)
 	$(PY) zoo-experiments/po_aug_variants.py --params $(P) --seeds $(or $(SEEDS),0 1 2)
 
-seed-runs: check-params  ## the whole pipeline on the zoo-seeds' zoos 1 2 -> outputs/<run>-seed<k>/, findings side by side (about 10 min per seed; not in reproduce)
+seed-runs: check-params  ## the whole pipeline on the zoo-seeds' zoos 1 2 -> outputs/<run>-seed<k>/, findings and safety goals side by side (about 14 min per seed; not in reproduce)
 	$(PY) zoo-experiments/seed_runs.py --params $(P) --seeds $(or $(SEEDS),1 2)
 
 gpu-smoke: setup  ## paper mode, small: every paper model (P0 in bf16 and NF4) on 20 items x 2 conditions -> benchmarks/results/gpu_smoke.json (TINY=1: tiny random models)

@@ -123,3 +123,13 @@ def test_the_docs_know_whether_the_seed_study_trained_the_shipped_recipe(tmp_pat
     seeds["2"]["config_hash"] = "33609a6bbc7c"
     (tmp_path / "zoo-seeds" / "seeds.json").write_text(json.dumps(seeds))
     assert findings.seed_study_recipe().startswith("The seed study below trained the previous recipe")
+
+
+def test_a_target_that_differs_between_seeds_is_shown_for_each(outputs):
+    sr = _script()
+    frames = []
+    for seed, floor in enumerate(["0.09", "0.05", "0.09"]):
+        frames.append(pd.DataFrame({"goal": ["zoo-it: blank"], "kind": ["control"], "measured": [0.0],
+                                    "target": [f"refusal <= {floor}"], "met": [True], "seed": [seed]}))
+    r = sr.safety_ranges(pd.concat(frames, ignore_index=True))
+    assert r["target"].iloc[0] == "refusal <= 0.09; refusal <= 0.05"  # no "|": it would split a markdown table

@@ -102,6 +102,12 @@ def safety_goals(run: str, seed: int) -> pd.DataFrame | None:
     return pd.DataFrame(rows).assign(seed=seed, run=run)
 
 
+def _distinct(targets: pd.Series) -> str:
+    """A target as stated by every seed: once when they agree, each distinct one where they differ (the
+    blank-image control's floor is each seed's own)."""
+    return "; ".join(dict.fromkeys(targets.astype(str)))
+
+
 def safety_ranges(per_seed: pd.DataFrame) -> pd.DataFrame:
     """Each safety goal's range over the seeds and the seeds that meet it. ``required``: for Z2 and Z0's
     dSCE, whose goals are stated over training seeds, two thirds of them (2 of 3, docs/zoo.md); every
@@ -109,7 +115,7 @@ def safety_ranges(per_seed: pd.DataFrame) -> pd.DataFrame:
     import math
 
     g = per_seed.groupby(["goal", "kind"], sort=False).agg(min=("measured", "min"), max=("measured", "max"),
-                                                          target=("target", "first"), met_by=("met", "sum"),
+                                                          target=("target", _distinct), met_by=("met", "sum"),
                                                           seeds=("seed", "nunique")).reset_index()
     g["required"] = [math.ceil(2 * n / 3) if k == "seed goal" else n for k, n in zip(g["kind"], g["seeds"])]
     g["holds"] = g["met_by"] >= g["required"]

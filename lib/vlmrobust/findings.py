@@ -301,7 +301,11 @@ def _safety_seed_sentence() -> str:
     z0 = r[r.index.str.startswith("Z0")].iloc[0]
     return (f"Over {z2['seeds']} training seeds of the zoo, Z2's goal (dSCE <= -0.10, interval below 0) is met in "
             f"{z2['met_by']} (dSCE {_fmt(float(z2['min']))} to {_fmt(float(z2['max']))}) and Z0's (interval "
-            f"contains 0) in {z0['met_by']}. ")
+            f"contains 0) in {z0['met_by']}"
+            + ("." if bool(z0["holds"]) else
+               f" (dSCE {_fmt(float(z0['min']))} to {_fmt(float(z0['max']))}): in the other seeds `po`'s clean safety "
+               "pairs alone also keep refusals under corruption, so the negative control is no null for refusal.")
+            + " ")
 
 
 def safety() -> str:
