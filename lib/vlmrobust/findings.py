@@ -169,7 +169,8 @@ def cpu_kinds() -> str:
     return (f"{zoo} with {c['other']} kernels ({env}) against the published run ({c['published']}), "
             f"on {c['machine']}: {c['differ']} of {c['compared']} predictions differ"
             f"{' (' + ', '.join(f'{m} {k}' for m, k in c['differ_by_model'].items()) + ')' if c['differ'] else ''}; "
-            f"tables that differ: {', '.join(c['tables_differ']) or 'none'} (of {c['tables_compared']}). Measured by "
+            f"tables that differ: {', '.join(c['tables_differ']) or 'none'} (of {c['tables_compared']})"
+            + "".join(f"; {t}: {d}" for t, d in c.get("table_details", {}).items()) + ". Measured by "
             "`benchmarks/cpu_kinds.py`.\n")
 
 
