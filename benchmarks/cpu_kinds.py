@@ -34,6 +34,7 @@ def main() -> int:
 
     from vlmrobust import verify
     from vlmrobust.provenance import describe_cpu
+    from vlmrobust.zoo import config
 
     published = torch.backends.cpu.get_cpu_capability()
     with tempfile.TemporaryDirectory() as tmp:
@@ -49,9 +50,8 @@ def main() -> int:
         os.environ["VLMROBUST_OUTPUTS"] = tmp
         result = verify.verify("demo")
     preds = result["predictions"]
-    from vlmrobust.zoo import config
-
-    out = {"machine": describe_cpu(), "zoo": config.config_hash(config.DEFAULTS), "published": published, "other": probe, "environment": isa,
+    out = {"machine": describe_cpu(), "zoo": config.config_hash(config.DEFAULTS), "published": published,
+           "other": probe, "environment": isa,
            "compared": preds["compared"], "differ": preds["differ"], "differ_by_model": preds["differ_by_model"],
            "examples": preds["examples"], "tables_compared": result["tables_compared"],
            "tables_differ": [t["table"] for t in result["tables"] if t["status"] == "differs"],

@@ -33,8 +33,6 @@ import yaml
 import vlmrobust as vr
 
 ALIGNED_X_SEVERITY = "aligned:sev_c"
-#: The demo's safety controls whose goal is stated over training seeds: met in at least 2 of 3.
-SEED_GOAL_CONTROLS = ("positive control", "negative control")
 
 
 def seed_params_file(params_file: str, seed: int) -> Path:
@@ -96,7 +94,7 @@ def safety_goals(run: str, seed: int) -> pd.DataFrame | None:
             rows.append({"goal": r.goal, "kind": "clean goal", "measured": r.value, "ci_lo": float("nan"),
                          "ci_hi": float("nan"), "target": r.target, "met": bool(r.met)})
     for r in pd.read_csv(t / "safety_controls.csv").itertuples():
-        kind = "seed goal" if any(k in r.control for k in SEED_GOAL_CONTROLS) else "control"
+        kind = "seed goal" if vr.analyses.safety.is_pair_control(r.control) else "control"
         rows.append({"goal": r.control, "kind": kind, "measured": r.value, "ci_lo": r.ci_lo, "ci_hi": r.ci_hi,
                      "target": r.expected, "met": bool(r.holds)})
     return pd.DataFrame(rows).assign(seed=seed, run=run)

@@ -241,6 +241,15 @@ def goals(summary: pd.DataFrame, roles: dict[str, str]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+PAIR_CONTROL = "{pair} ({role} control): dSCE at severity {top}, corruptions pooled"  # a pair control's row label
+
+
+def is_pair_control(label: str) -> bool:
+    """Whether a row of ``controls`` is the positive or negative pair control (their goals are stated over
+    training seeds; the other rows are checks of the measurement)."""
+    return any(f"({role} control)" in label for role in ("positive", "negative"))
+
+
 def controls(sce_sev: pd.DataFrame, text_sce: pd.DataFrame, types: pd.DataFrame, positive: str | None,
              negative: str | None, top: int) -> pd.DataFrame:
     """The checks that say the measurement measures what it claims, from notebook 11's tables:
@@ -259,7 +268,7 @@ def controls(sce_sev: pd.DataFrame, text_sce: pd.DataFrame, types: pd.DataFrame,
             continue
         r = pooled.loc[pid]
         ok = (r["dsce"] <= -0.10 and r["dsce_hi"] < 0) if want == "positive" else (r["dsce_lo"] <= 0 <= r["dsce_hi"])
-        rows.append({"control": f"{pid} ({want} control): dSCE at severity {top}, corruptions pooled",
+        rows.append({"control": PAIR_CONTROL.format(pair=pid, role=want, top=top),
                      "expected": "<= -0.10, interval below 0" if want == "positive" else "interval contains 0",
                      "value": r["dsce"], "ci_lo": r["dsce_lo"], "ci_hi": r["dsce_hi"], "holds": bool(ok)})
     t = text_sce[text_sce["corruption"] == ALL]
