@@ -34,7 +34,7 @@ def main() -> int:
 
     from vlmrobust import verify
     from vlmrobust.provenance import describe_cpu
-    from vlmrobust.zoo import config
+    from vlmrobust.zoo.config import recipe_hash
 
     published = torch.backends.cpu.get_cpu_capability()
     with tempfile.TemporaryDirectory() as tmp:
@@ -50,7 +50,7 @@ def main() -> int:
         os.environ["VLMROBUST_OUTPUTS"] = tmp
         result = verify.verify("demo")
     preds = result["predictions"]
-    out = {"machine": describe_cpu(), "zoo": config.config_hash(config.DEFAULTS), "published": published,
+    out = {"machine": describe_cpu(), "zoo": recipe_hash(), "published": published,
            "other": probe, "environment": isa,
            "compared": preds["compared"], "differ": preds["differ"], "differ_by_model": preds["differ_by_model"],
            "examples": preds["examples"], "tables_compared": result["tables_compared"],

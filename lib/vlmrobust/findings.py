@@ -71,21 +71,16 @@ def zoo_goals() -> str:
     return head + _md(g[["goal", "measured", "target", "met"]])
 
 
-def _shipped_hash(seed: int | None = None) -> str:
-    """The shipped recipe's config hash (with another training seed where given)."""
-    from .zoo import config
-
-    return config.config_hash(config.DEFAULTS if seed is None else {**config.DEFAULTS, "seed": seed})
-
-
 def seed_study_recipe() -> str:
     """"" when the published seed study trained the shipped recipe (each seed's config hash is the
     shipped recipe's with that seed); else a sentence saying which it trained."""
+    from .zoo.config import recipe_hash
+
     seeds = json.loads((RESULTS / "zoo-seeds" / "seeds.json").read_text())
     trained = {int(k): s.get("config_hash") for k, s in seeds.items() if isinstance(s, dict)}
-    if trained and all(h == _shipped_hash(k) for k, h in trained.items()):
+    if trained and all(h == recipe_hash(k) for k, h in trained.items()):
         return ""
-    shipped = _shipped_hash()
+    shipped = recipe_hash()
     return (f"The seed study below trained the previous recipe (`{', '.join(sorted(set(trained.values()) - {None}))}`, "
             f"before the zoo learnt to refuse); the shipped zoo `{shipped}` adds the safety phase and pairs, and its "
             "seed study has not been re-run yet: read these ranges as the old recipe's.")
@@ -165,7 +160,9 @@ def binder() -> str:
 def cpu_kinds() -> str:
     c = json.loads((RESULTS / "cpu-kinds.json").read_text())
     env = ", ".join(f"`{k}={v}`" for k, v in c.get("environment", {}).items())
-    shipped = _shipped_hash()
+    from .zoo.config import recipe_hash
+
+    shipped = recipe_hash()
     measured = f" `{c['zoo']}`" if c.get("zoo") else ""
     zoo = (f"The shipped zoo `{shipped}`'s run" if c.get("zoo") == shipped else
            f"The run of a previous shipped zoo{measured} (not yet re-measured for `{shipped}`)")

@@ -77,6 +77,12 @@ def config_hash(cfg: dict) -> str:
     return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:12]
 
 
+def recipe_hash(seed: int | None = None) -> str:
+    """The shipped recipe's config hash (``DEFAULTS``), trained with another seed where given: what a
+    published study must have trained to be the shipped recipe's."""
+    return config_hash(DEFAULTS if seed is None else {**DEFAULTS, "seed": seed})
+
+
 def upstream_hash(cfg: dict) -> str:
     """Hash of what determines the stages before the preference ones (vision, pt, it): a change of
     the preference recipe alone retrains po and po-aug from the saved ``it`` (``training.train``)."""
